@@ -1,0 +1,128 @@
+#pragma once
+// The typed configuration of a run (DESIGN §6).
+//
+// Every key has a default, taken from the paper (arXiv 2511.07380, Table 5 and
+// §5.1) where it gives one. Code reads cfg.grads.dim, never a string key: the
+// YAML side (load.h) maps keys onto these fields through one schema
+// (src/config/schema.h), which also drives --set, the dump and the hash.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ntks::config {
+
+// Enumerations are written in YAML by the names in enum_names() (enums.h).
+enum class DType { bf16, fp16, fp32 };
+enum class Device { auto_, cpu, cuda };
+enum class Template { auto_, llama3, qwen3, plain };
+enum class RecordFormat { auto_, alpaca, messages, prompt_response, tokens };
+enum class OnError { fail, skip };
+enum class Overlong { truncate, drop };
+enum class Schedule { cosine, linear, constant };
+enum class IndexKind { flat, ivf };
+enum class GradOutput { logit_sum, log_likelihood };
+enum class StoreDType { fp32, fp16 };
+
+struct RunConfig {
+  std::string dir = "ntks-run";  ///< run directory: every stage's outputs and manifests
+  std::int64_t seed = 42;        ///< seed of LoRA init, dropout, data order and mixture shuffle
+};
+
+struct ModelConfig {
+  std::string path;                    ///< Hugging Face model folder (config.json, *.safetensors)
+  std::string tokenizer;               ///< tokenizer.json; empty: <path>/tokenizer.json
+  DType dtype = DType::bf16;           ///< compute dtype of the frozen weights
+  Device device = Device::auto_;       ///< auto: CUDA when built with it and a GPU is visible
+  Template chat_template = Template::auto_;  ///< YAML key "template"; auto: from config.json
+  std::int64_t max_seq_len = 3072;     ///< tokens per sample (paper: 3072)
+};
+
+struct LoraConfig {
+  std::int64_t r = 32;       ///< rank (paper: 32)
+  double alpha = 16;         ///< scaling numerator: the update is (alpha / r) B A (paper: 16)
+  double dropout = 0.05;     ///< dropout on the LoRA input, training only (paper: 0.05)
+  std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                      "gate_proj", "up_proj", "down_proj"};
+};
+
+/// Field names of the input records, for corpora that spell them differently.
+struct DataFields {
+  std::string id = "id";
+  std::string instruction = "instruction";
+  std::string input = "input";
+  std::string output = "output";
+  std::string messages = "messages";
+  std::string prompt = "prompt";
+  std::string response = "response";
+  std::string system = "system";
+};
+
+struct DataConfig {
+  std::string domain;                   ///< JSONL file of the ~1K domain samples
+  std::vector<std::string> candidates;  ///< JSONL files of the candidate corpus, one global index
+  RecordFormat format = RecordFormat::auto_;  ///< record layout; auto: detected per line
+  DataFields fields;
+  OnError on_error = OnError::fail;     ///< skip: bad lines go to RUN/skipped.jsonl with reasons
+  Overlong overlong = Overlong::truncate;  ///< samples over model.max_seq_len
+};
+
+struct WarmupConfig {
+  std::int64_t epochs = 3;          ///< passes over the domain set (paper: 3)
+  double lr = 5e-4;                 ///< AdamW learning rate (paper: 5e-4)
+  Schedule schedule = Schedule::cosine;  ///< learning-rate schedule after warm-up (paper: cosine)
+  double warmup_ratio = 0.03;       ///< share of steps with linear warm-up (paper: 0.03)
+  double weight_decay = 0;          ///< AdamW weight decay (paper: 0)
+  double max_grad_norm = 1.0;       ///< gradient clipping; 0 disables (Hugging Face default)
+  std::int64_t batch_size = 8;      ///< samples per device per micro-batch (paper: 8)
+  std::int64_t grad_accum = 8;      ///< micro-batches per optimizer step (paper: 8)
+};
+
+struct EmbedConfig {
+  std::int64_t batch_tokens = 16384;  ///< padded tokens per forward batch
+};
+
+struct PreselectConfig {
+  std::int64_t k = 100;          ///< neighbours per domain sample
+  std::int64_t size = 0;         ///< pre-selected candidates m; 0: multiple x select.size
+  double multiple = 4;           ///< m as a multiple of select.size (paper: 4; 4..16 advised)
+  IndexKind index = IndexKind::flat;  ///< flat: exact; ivf: approximate, for huge corpora
+  std::int64_t nlist = 0;        ///< IVF lists; 0: 4 * sqrt(candidates)
+  std::int64_t nprobe = 32;      ///< IVF lists searched per query
+  bool gpu = false;              ///< Faiss GPU index (needs NTKS_WITH_FAISS_GPU)
+};
+
+struct GradsConfig {
+  GradOutput output = GradOutput::logit_sum;  ///< f(x): Jacobian-free logit sum or mean log-likelihood
+  std::int64_t dim = 8192;       ///< projection dimension d; 0: unprojected gradient (debug)
+  std::int64_t seed = 42;        ///< seed of the Rademacher projection
+  double scale = 1;              ///< factor on every gradient, for numerical range
+  std::int64_t batch_size = 8;   ///< samples per per-sample-gradient batch
+};
+
+struct SelectConfig {
+  std::int64_t size = 9000;      ///< selected candidates M (paper: 9K)
+};
+
+struct StoreConfig {
+  StoreDType dtype = StoreDType::fp32;  ///< element type of feature matrices on disk
+  std::int64_t block_rows = 1024;       ///< rows written (and resumable) per block
+};
+
+struct Config {
+  RunConfig run;
+  ModelConfig model;
+  LoraConfig lora;
+  DataConfig data;
+  WarmupConfig warmup;
+  EmbedConfig embed;
+  PreselectConfig preselect;
+  GradsConfig grads;
+  SelectConfig select;
+  StoreConfig store;
+};
+
+/// Pre-selection size m after resolving preselect.size / preselect.multiple.
+std::int64_t preselect_size(const Config& cfg);
+
+}  // namespace ntks::config

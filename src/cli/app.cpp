@@ -1,0 +1,142 @@
+// Command-line front end: global flags, subcommand dispatch, common options
+// (config, overrides, logging, backend) and the guarded run.
+
+#include <iostream>
+
+#include "build_info.h"
+#include "command.h"
+#include "ntks/build_config.h"
+#include "ntks/cli/app.h"
+#include "ntks/config/load.h"
+#include "ntks/dist/communicator.h"
+#include "ntks/log/log.h"
+#include "ntks/log/progress.h"
+#include "ntks/util/error.h"
+#include "ntks/util/strings.h"
+#include "threads.h"
+
+namespace ntks::cli {
+namespace {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all = {
+      config_command(),
+      selfcheck_command(),
+  };
+  return all;
+}
+
+void print_usage(std::ostream& out) {
+  out << "ntk-select " NTKS_VERSION
+         " - select the general-corpus samples whose training dynamics (neural tangent\n"
+         "kernel of LoRA gradients) align best with a small domain set (arXiv 2511.07380).\n\n"
+         "Usage: ntk-select COMMAND [options]      (under mpirun/srun: one process per rank)\n"
+         "       ntk-select COMMAND --help         options of one command\n\n"
+         "Commands:\n";
+  for (const auto& c : commands()) out << fmt::format("  {:<12} {}\n", c.name, c.summary);
+  out << "\nGlobal flags:\n"
+         "  --help         this text\n"
+         "  --version      the version\n"
+         "  --build-info   versions of LibTorch, Faiss, MPI, HDF5 and which GPU paths are built\n";
+}
+
+po::options_description common_options() {
+  po::options_description o("Common options");
+  o.add_options()
+      ("help,h", "show the options of this command")
+      ("config,c", po::value<std::string>()->default_value(""),
+       "YAML config file; keys not in it keep their defaults (see `ntk-select config --dump`)")
+      ("set,s", po::value<std::vector<std::string>>()->composing(),
+       "override one key, repeatable, applied after --config: --set grads.dim=4096 "
+       "--set data.candidates=[a.jsonl,b.jsonl]")
+      ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn, error or off")
+      ("progress-interval", po::value<double>()->default_value(30),
+       "seconds between progress lines when stderr is not a terminal (Slurm logs); "
+       "a terminal gets a live line instead")
+      ("dist", po::value<std::string>()->default_value("auto"),
+       "auto: MPI when started by mpirun/srun, else one process; mpi; local");
+  return o;
+}
+
+dist::Backend parse_backend(const std::string& s) {
+  if (s == "auto") return dist::Backend::auto_;
+  if (s == "mpi") return dist::Backend::mpi;
+  if (s == "local") return dist::Backend::local;
+  throw UsageError(fmt::format("--dist '{}': expected auto, mpi or local", s));
+}
+
+po::variables_map parse(const Command& cmd, const po::options_description& all, int argc, char** argv) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(fmt::format("{} {}: {} (see `ntk-select {} --help`)", "ntk-select", cmd.name, e.what(),
+                                 cmd.name));
+  }
+  return vm;
+}
+
+int run_command(const Command& cmd, int argc, char** argv) {
+  po::options_description own(cmd.name + " options");
+  if (cmd.options) cmd.options(own);
+  po::options_description all;
+  all.add(own).add(common_options());
+  po::variables_map vm = parse(cmd, all, argc, argv);
+  if (vm.count("help")) {
+    std::cout << "Usage: ntk-select " << cmd.name << " [options]\n\n" << cmd.description << "\n\n" << all << "\n";
+    return 0;
+  }
+  log::set_level(log::parse_level(vm["log-level"].as<std::string>()));
+  log::set_default_progress_interval(vm["progress-interval"].as<double>());
+  std::vector<std::string> sets;
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  config::Config cfg = config::load(vm["config"].as<std::string>(), sets);
+
+  std::unique_ptr<dist::Communicator> comm = dist::create(parse_backend(vm["dist"].as<std::string>()));
+  log::set_rank(comm->rank(), comm->size());
+  configure_threads(*comm);
+  Context ctx{vm, *comm, cfg};
+  // Errors from here on end every rank through the communicator.
+  return run_guarded(comm.get(), [&] {
+    log::StageScope stage(cmd.name);
+    return cmd.run(ctx);
+  });
+}
+
+}  // namespace
+
+int main_entry(int argc, char** argv) {
+  // Before MPI is up, take rank/size from the launcher so that an error every
+  // rank makes alike (a typo on the command line) is printed once.
+  dist::LauncherRank lr = dist::launcher_rank();
+  log::set_rank(lr.rank, lr.size);
+  return run_guarded(nullptr, [&] {
+    if (argc < 2) {
+      print_usage(std::cerr);
+      throw UsageError("no command given");
+    }
+    std::string first = argv[1];
+    if (first == "--help" || first == "-h" || first == "help") {
+      print_usage(std::cout);
+      return 0;
+    }
+    if (first == "--version") {
+      std::cout << "ntk-select " NTKS_VERSION "\n";
+      return 0;
+    }
+    if (first == "--build-info") {
+      std::cout << build_info_text();
+      return 0;
+    }
+    std::vector<std::string> names;
+    for (const auto& c : commands()) {
+      if (c.name == first) return run_command(c, argc - 1, argv + 1);
+      names.push_back(c.name);
+    }
+    throw UsageError(fmt::format("unknown command '{}'; did you mean '{}'? (`ntk-select --help` lists them)", first,
+                                 nearest(first, names)));
+  });
+}
+
+}  // namespace ntks::cli

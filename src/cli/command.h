@@ -1,0 +1,40 @@
+#pragma once
+// A subcommand of ntk-select: its name, one-line summary, options and body.
+// The list of subcommands is in app.cpp; each lives in its own cmd_*.cpp.
+
+#include <boost/program_options.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ntks/config/config.h"
+#include "ntks/dist/communicator.h"
+
+namespace ntks::cli {
+
+namespace po = boost::program_options;
+
+/// What a subcommand body gets: its parsed options, the communicator and the
+/// resolved config (defaults < --config file < --set).
+struct Context {
+  const po::variables_map& args;
+  dist::Communicator& comm;
+  const config::Config& cfg;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;
+  /// Longer text printed by `ntk-select NAME --help` above the options.
+  std::string description;
+  /// Adds the subcommand's own options (the common ones are added for it).
+  std::function<void(po::options_description&)> options;
+  /// Runs it; returns the exit code.
+  std::function<int(Context&)> run;
+};
+
+Command config_command();
+Command selfcheck_command();
+
+}  // namespace ntks::cli

@@ -1,0 +1,124 @@
+#pragma once
+// The one description of the config's YAML keys. Each visit() lists a
+// struct's keys with their help text; the loader, the --set handler, the dump,
+// the key list and the hash are visitors over it, so a key added here is
+// known to all of them at once.
+//
+// A visitor provides:
+//   void field(const char* key, T& value, const char* doc);   // scalars, lists, enums
+//   template <class S> void group(const char* key, S& s, const char* doc);  // nested map
+
+#include "ntks/config/config.h"
+#include "ntks/config/enums.h"
+
+namespace ntks::config::schema {
+
+template <class V>
+void visit(V& v, RunConfig& c) {
+  v.field("dir", c.dir, "run directory: outputs and manifests of every stage");
+  v.field("seed", c.seed, "seed of LoRA init, dropout, data order and the mixture shuffle");
+}
+
+template <class V>
+void visit(V& v, ModelConfig& c) {
+  v.field("path", c.path, "Hugging Face model folder (config.json, *.safetensors)");
+  v.field("tokenizer", c.tokenizer, "tokenizer.json; empty: <model.path>/tokenizer.json");
+  v.field("dtype", c.dtype, "compute dtype of the frozen weights");
+  v.field("device", c.device, "auto: CUDA when built with it and a GPU is visible");
+  v.field("template", c.chat_template, "chat template; auto: from the model's config.json");
+  v.field("max_seq_len", c.max_seq_len, "tokens per sample (paper: 3072)");
+}
+
+template <class V>
+void visit(V& v, LoraConfig& c) {
+  v.field("r", c.r, "LoRA rank (paper: 32)");
+  v.field("alpha", c.alpha, "LoRA alpha; the update is (alpha/r)*B*A (paper: 16)");
+  v.field("dropout", c.dropout, "dropout on the LoRA input, training only (paper: 0.05)");
+  v.field("targets", c.targets, "module names that get adapters (paper: all seven projections)");
+}
+
+template <class V>
+void visit(V& v, DataFields& c) {
+  v.field("id", c.id, "record id field; absent: file:line");
+  v.field("instruction", c.instruction, "alpaca instruction field");
+  v.field("input", c.input, "alpaca input field (optional in a record)");
+  v.field("output", c.output, "alpaca output field");
+  v.field("messages", c.messages, "chat messages field: [{role, content}, ...]");
+  v.field("prompt", c.prompt, "prompt field of prompt/response records");
+  v.field("response", c.response, "response field of prompt/response records");
+  v.field("system", c.system, "optional system prompt field");
+}
+
+template <class V>
+void visit(V& v, DataConfig& c) {
+  v.field("domain", c.domain, "JSONL file of the domain samples (~1K)");
+  v.field("candidates", c.candidates, "JSONL files of the candidate corpus, read as one index");
+  v.field("format", c.format, "record layout; auto: detected per record");
+  v.group("fields", c.fields, "field names of the input records");
+  v.field("on_error", c.on_error, "bad record: fail names file:line; skip logs it to RUN/skipped.jsonl");
+  v.field("overlong", c.overlong, "samples over model.max_seq_len: truncate or drop (counted)");
+}
+
+template <class V>
+void visit(V& v, WarmupConfig& c) {
+  v.field("epochs", c.epochs, "passes over the domain set (paper: 3)");
+  v.field("lr", c.lr, "AdamW learning rate (paper: 5e-4)");
+  v.field("schedule", c.schedule, "learning-rate schedule after warm-up (paper: cosine)");
+  v.field("warmup_ratio", c.warmup_ratio, "share of steps with linear warm-up (paper: 0.03)");
+  v.field("weight_decay", c.weight_decay, "AdamW weight decay (paper: 0)");
+  v.field("max_grad_norm", c.max_grad_norm, "gradient clipping norm; 0 disables");
+  v.field("batch_size", c.batch_size, "samples per device per micro-batch (paper: 8)");
+  v.field("grad_accum", c.grad_accum, "micro-batches per optimizer step (paper: 8)");
+}
+
+template <class V>
+void visit(V& v, EmbedConfig& c) {
+  v.field("batch_tokens", c.batch_tokens, "padded tokens per forward batch");
+}
+
+template <class V>
+void visit(V& v, PreselectConfig& c) {
+  v.field("k", c.k, "nearest candidates per domain sample");
+  v.field("size", c.size, "pre-selected candidates m; 0: multiple * select.size");
+  v.field("multiple", c.multiple, "m as a multiple of select.size (paper: 4; 4 to 16 advised)");
+  v.field("index", c.index, "flat: exact search; ivf: approximate, for very large corpora");
+  v.field("nlist", c.nlist, "IVF lists; 0: 4*sqrt(number of candidates)");
+  v.field("nprobe", c.nprobe, "IVF lists searched per query");
+  v.field("gpu", c.gpu, "use the Faiss GPU index (build with NTKS_WITH_FAISS_GPU)");
+}
+
+template <class V>
+void visit(V& v, GradsConfig& c) {
+  v.field("output", c.output, "f(x): logit_sum (Jacobian-free) or log_likelihood of the response");
+  v.field("dim", c.dim, "projection dimension d (paper: 8192); 0 stores the raw gradient");
+  v.field("seed", c.seed, "seed of the Rademacher projection matrix");
+  v.field("scale", c.scale, "factor applied to every gradient, for numerical range");
+  v.field("batch_size", c.batch_size, "samples per per-sample-gradient batch");
+}
+
+template <class V>
+void visit(V& v, SelectConfig& c) {
+  v.field("size", c.size, "selected candidates M (paper: 9000)");
+}
+
+template <class V>
+void visit(V& v, StoreConfig& c) {
+  v.field("dtype", c.dtype, "element type of feature matrices on disk");
+  v.field("block_rows", c.block_rows, "rows per written block; a resumed stage restarts at a block");
+}
+
+template <class V>
+void visit(V& v, Config& c) {
+  v.group("run", c.run, "the run directory and seed");
+  v.group("model", c.model, "base model");
+  v.group("lora", c.lora, "LoRA adapter (shared by warm-up and gradients)");
+  v.group("data", c.data, "domain set and candidate corpus");
+  v.group("warmup", c.warmup, "warm-up LoRA training on the domain set");
+  v.group("embed", c.embed, "embeddings for kNN pre-selection");
+  v.group("preselect", c.preselect, "kNN pre-selection");
+  v.group("grads", c.grads, "projected per-sample LoRA gradients");
+  v.group("select", c.select, "final NTK selection");
+  v.group("store", c.store, "HDF5 feature files");
+}
+
+}  // namespace ntks::config::schema

@@ -1,0 +1,82 @@
+// Range and consistency checks on a loaded config. Each message names the
+// key, its value and the allowed range.
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "ntks/config/load.h"
+#include "ntks/util/error.h"
+#include "values.h"
+
+namespace ntks::config {
+namespace {
+
+const std::vector<std::string> kLoraModules = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                               "gate_proj", "up_proj", "down_proj"};
+
+template <class T>
+void require(bool ok, const char* key, const T& value, const std::string& rule) {
+  if (!ok) throw ConfigError(fmt::format("config key '{}' = {}: {}", key, values::format(value), rule));
+}
+
+void at_least(const char* key, std::int64_t v, std::int64_t min) {
+  require(v >= min, key, v, fmt::format("must be at least {}", min));
+}
+
+void non_negative(const char* key, double v) { require(v >= 0, key, v, "must be >= 0"); }
+
+}  // namespace
+
+std::int64_t preselect_size(const Config& cfg) {
+  if (cfg.preselect.size > 0) return cfg.preselect.size;
+  return static_cast<std::int64_t>(std::ceil(cfg.preselect.multiple * static_cast<double>(cfg.select.size)));
+}
+
+void validate(const Config& c) {
+  require(!c.run.dir.empty(), "run.dir", c.run.dir, "must name a directory");
+  at_least("model.max_seq_len", c.model.max_seq_len, 2);
+
+  at_least("lora.r", c.lora.r, 1);
+  require(c.lora.alpha > 0, "lora.alpha", c.lora.alpha, "must be > 0");
+  require(c.lora.dropout >= 0 && c.lora.dropout < 1, "lora.dropout", c.lora.dropout, "must be in [0, 1)");
+  require(!c.lora.targets.empty(), "lora.targets", c.lora.targets, "needs at least one module");
+  std::set<std::string> seen;
+  for (const auto& t : c.lora.targets) {
+    require(std::find(kLoraModules.begin(), kLoraModules.end(), t) != kLoraModules.end(), "lora.targets",
+            c.lora.targets, fmt::format("'{}' is not a projection of a Llama/Qwen3 layer ({})", t,
+                                        values::format(kLoraModules)));
+    require(seen.insert(t).second, "lora.targets", c.lora.targets, fmt::format("'{}' is listed twice", t));
+  }
+
+  at_least("warmup.epochs", c.warmup.epochs, 0);
+  require(c.warmup.lr > 0, "warmup.lr", c.warmup.lr, "must be > 0");
+  require(c.warmup.warmup_ratio >= 0 && c.warmup.warmup_ratio <= 1, "warmup.warmup_ratio",
+          c.warmup.warmup_ratio, "must be in [0, 1]");
+  non_negative("warmup.weight_decay", c.warmup.weight_decay);
+  non_negative("warmup.max_grad_norm", c.warmup.max_grad_norm);
+  at_least("warmup.batch_size", c.warmup.batch_size, 1);
+  at_least("warmup.grad_accum", c.warmup.grad_accum, 1);
+
+  at_least("embed.batch_tokens", c.embed.batch_tokens, 1);
+
+  at_least("preselect.k", c.preselect.k, 1);
+  at_least("preselect.size", c.preselect.size, 0);
+  require(c.preselect.multiple >= 1, "preselect.multiple", c.preselect.multiple,
+          "must be >= 1 (the pre-selected set must hold select.size samples)");
+  at_least("preselect.nlist", c.preselect.nlist, 0);
+  at_least("preselect.nprobe", c.preselect.nprobe, 1);
+
+  at_least("grads.dim", c.grads.dim, 0);
+  require(c.grads.scale != 0, "grads.scale", c.grads.scale, "must not be 0");
+  at_least("grads.batch_size", c.grads.batch_size, 1);
+
+  at_least("select.size", c.select.size, 1);
+  if (c.preselect.size > 0)
+    require(c.preselect.size >= c.select.size, "preselect.size", c.preselect.size,
+            fmt::format("must be >= select.size ({})", c.select.size));
+
+  at_least("store.block_rows", c.store.block_rows, 1);
+}
+
+}  // namespace ntks::config

@@ -1,0 +1,17 @@
+#include "ntks/select/faiss_info.h"
+
+#include <faiss/Index.h>
+
+#include <fmt/format.h>
+
+#include "ntks/build_config.h"
+
+namespace ntks::select {
+
+std::string faiss_version() {
+  return fmt::format("{}.{}.{}", FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR, FAISS_VERSION_PATCH);
+}
+
+bool faiss_gpu() { return NTKS_WITH_FAISS_GPU != 0; }
+
+}  // namespace ntks::select

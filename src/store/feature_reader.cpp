@@ -1,0 +1,188 @@
+// FeatureReader: opens only complete feature files and checks every attribute
+// and shape before handing out a row, so a truncated, foreign or unfinished
+// file is an InputError, never garbage.
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "feature_layout.h"
+#include "half_bulk.h"
+#include "ntks/store/feature_file.h"
+#include "ntks/util/error.h"
+
+namespace ntks::store {
+
+struct FeatureReader::Impl {
+  std::string path;
+  layout::Header header;
+  // Declared before the datasets so that they close first.
+  h5::Handle file;
+  layout::Datasets sets;
+  h5::Handle half = h5::half_type();
+  h5::Handle ids_type;  // the dataset's own string type: no character set conversion
+
+  void check_range(std::int64_t begin, std::int64_t count) const {
+    NTKS_CHECK(begin >= 0 && count >= 0 && begin <= header.rows && count <= header.rows - begin,
+               "{}: rows [{}, {}) requested, the file has {} rows", path, begin, begin + count,
+               header.rows);
+  }
+};
+
+namespace {
+
+constexpr std::int64_t kConvertBlockBytes = 4 << 20;
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Missing, not a file, empty or not HDF5: clear messages before HDF5 is asked to open it.
+void check_is_hdf5(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    if (fs::exists(path + layout::kPartialSuffix, ec)) {
+      throw InputError(fmt::format("{}: no such file, but {}{} exists: the run writing it did not "
+                                   "finish", path, path, layout::kPartialSuffix));
+    }
+    throw InputError(fmt::format("{}: no such file", path));
+  }
+  if (!fs::is_regular_file(status)) throw InputError(fmt::format("{}: not a regular file", path));
+  if (fs::file_size(path, ec) == 0) {
+    throw InputError(fmt::format("{}: empty file (truncated or corrupt HDF5 file)", path));
+  }
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 == 0) throw InputError(fmt::format("{}: not an HDF5 file", path));
+  if (is_hdf5 < 0) h5::fail(path, "truncated or corrupt HDF5 file");
+}
+
+template <typename T>
+void read_rows_into(hid_t dataset, hid_t mem_type, std::int64_t begin, std::int64_t count, T* out,
+                    const std::string& path, const char* name) {
+  const auto sel = layout::select_rows(dataset, begin, count);
+  if (!sel || H5Dread(dataset, mem_type, sel->mem_space.get(), sel->file_space.get(), H5P_DEFAULT,
+                      out) < 0) {
+    h5::fail(path, fmt::format("cannot read rows [{}, {}) of '{}' (truncated or corrupt HDF5 file)",
+                               begin, begin + count, name));
+  }
+}
+
+// Strings HDF5 allocated in a read; freed on scope exit (after an error message
+// has been taken from HDF5's stack, which the next HDF5 call would clear).
+struct VlenStrings {
+  hid_t type;
+  hid_t mem_space;
+  std::vector<char*> ptrs;
+  VlenStrings(hid_t t, hid_t space, std::int64_t n)
+      : type(t), mem_space(space), ptrs(static_cast<std::size_t>(n), nullptr) {}
+  VlenStrings(const VlenStrings&) = delete;
+  VlenStrings& operator=(const VlenStrings&) = delete;
+  ~VlenStrings() {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(type, mem_space, H5P_DEFAULT, ptrs.data());
+#else
+    H5Dvlen_reclaim(type, mem_space, H5P_DEFAULT, ptrs.data());
+#endif
+  }
+};
+
+}  // namespace
+
+FeatureReader::FeatureReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+  Impl& r = *impl_;
+  r.path = path;
+  if (ends_with(path, layout::kPartialSuffix)) {
+    throw InputError(fmt::format("{}: incomplete (a {} file is still being written or was left by "
+                                 "a run that did not finish)", path, layout::kPartialSuffix));
+  }
+  h5::QuietErrors quiet;
+  check_is_hdf5(path);
+  h5::Handle fapl = h5::file_access();
+  r.file = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!r.file.valid()) h5::fail(path, "truncated or corrupt HDF5 file");
+  r.header = layout::read_header(r.file.get(), path);
+  if (!r.header.complete) throw InputError(layout::incomplete_message(path));
+  r.sets = layout::open(r.file.get(), r.header, path, layout::Extent::exact);
+  r.ids_type = h5::Handle(H5Dget_type(r.sets.ids.get()), H5Tclose);
+  if (!r.ids_type.valid()) h5::fail(path, "cannot read the type of dataset 'ids'");
+}
+
+FeatureReader::FeatureReader(FeatureReader&&) noexcept = default;
+FeatureReader& FeatureReader::operator=(FeatureReader&& other) noexcept {
+  if (this != &other) {
+    h5::QuietErrors quiet;
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+FeatureReader::~FeatureReader() {
+  if (!impl_) return;
+  h5::QuietErrors quiet;
+  impl_.reset();
+}
+
+std::int64_t FeatureReader::rows() const { return impl_->header.rows; }
+std::int64_t FeatureReader::dim() const { return impl_->header.spec.dim; }
+ElementType FeatureReader::dtype() const { return impl_->header.spec.dtype; }
+const std::string& FeatureReader::kind() const { return impl_->header.spec.kind; }
+const std::string& FeatureReader::metadata_json() const { return impl_->header.spec.metadata_json; }
+const std::string& FeatureReader::path() const { return impl_->path; }
+
+void FeatureReader::read_rows(std::int64_t begin, std::int64_t count, float* out) const {
+  const Impl& r = *impl_;
+  r.check_range(begin, count);
+  if (count == 0) return;
+  NTKS_CHECK(out != nullptr, "{}: read_rows() into a null pointer", r.path);
+  h5::QuietErrors quiet;
+  const hid_t features = r.sets.features.get();
+  const std::int64_t dim = r.header.spec.dim;
+  if (r.header.spec.dtype == ElementType::f32) {
+    read_rows_into(features, H5T_NATIVE_FLOAT, begin, count, out, r.path, layout::dataset::kFeatures);
+    return;
+  }
+  // Raw half bits in blocks, widened by our converter (HDF5's is a slow soft path).
+  const std::int64_t block = std::max<std::int64_t>(1, kConvertBlockBytes / (2 * dim));
+  std::vector<std::uint16_t> bits(static_cast<std::size_t>(std::min(block, count) * dim));
+  for (std::int64_t done = 0; done < count; done += block) {
+    const std::int64_t n = std::min(block, count - done);
+    read_rows_into(features, r.half.get(), begin + done, n, bits.data(), r.path,
+                   layout::dataset::kFeatures);
+    halves_to_floats(bits.data(), out + done * dim, static_cast<std::size_t>(n * dim));
+  }
+}
+
+std::vector<std::uint64_t> FeatureReader::keys(std::int64_t begin, std::int64_t count) const {
+  const Impl& r = *impl_;
+  r.check_range(begin, count);
+  std::vector<std::uint64_t> keys(static_cast<std::size_t>(count));
+  if (count == 0) return keys;
+  h5::QuietErrors quiet;
+  read_rows_into(r.sets.keys.get(), H5T_NATIVE_UINT64, begin, count, keys.data(), r.path,
+                 layout::dataset::kKeys);
+  return keys;
+}
+
+std::vector<std::string> FeatureReader::ids(std::int64_t begin, std::int64_t count) const {
+  const Impl& r = *impl_;
+  r.check_range(begin, count);
+  std::vector<std::string> ids;
+  if (count == 0) return ids;
+  h5::QuietErrors quiet;
+  const auto sel = layout::select_rows(r.sets.ids.get(), begin, count);
+  if (!sel) h5::fail(r.path, "cannot select rows of 'ids'");
+  VlenStrings raw(r.ids_type.get(), sel->mem_space.get(), count);
+  if (H5Dread(r.sets.ids.get(), r.ids_type.get(), sel->mem_space.get(), sel->file_space.get(),
+              H5P_DEFAULT, raw.ptrs.data()) < 0) {
+    h5::fail(r.path, fmt::format("cannot read rows [{}, {}) of 'ids' (truncated or corrupt HDF5 "
+                                 "file)", begin, begin + count));
+  }
+  ids.reserve(raw.ptrs.size());
+  for (const char* s : raw.ptrs) ids.emplace_back(s != nullptr ? s : "");
+  return ids;
+}
+
+}  // namespace ntks::store

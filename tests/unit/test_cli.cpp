@@ -1,0 +1,74 @@
+// The binary as users run it: help, version, build info, config dump and
+// the errors a user sees for mistakes.
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+using ntks::testing::run_command;
+using ntks::testing::TempDir;
+
+namespace {
+
+const std::string kBin = NTKS_BINARY;
+
+TEST(Cli, HelpListsCommandsAndGlobalFlags) {
+  auto r = run_command(kBin + " --help");
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* s : {"config", "selfcheck", "--build-info", "--version"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}
+
+TEST(Cli, CommandHelpExplainsEveryOption) {
+  auto r = run_command(kBin + " config --help");
+  EXPECT_EQ(r.status, 0) << r.output;
+  for (const char* s : {"--dump", "--hash", "--keys", "--config", "--set", "--log-level", "--progress-interval", "--dist"})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+}
+
+TEST(Cli, VersionAndBuildInfo) {
+  auto v = run_command(kBin + " --version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.output.rfind("ntk-select ", 0), 0u) << v.output;
+  auto b = run_command(kBin + " --build-info");
+  EXPECT_EQ(b.status, 0) << b.output;
+  for (const char* s : {"LibTorch    1.", "Faiss       1.", "MPI         Open MPI", "HDF5        1.", "NCCL", "CUDA"})
+    EXPECT_NE(b.output.find(s), std::string::npos) << s << "\n" << b.output;
+}
+
+TEST(Cli, ConfigDumpAppliesFileAndSetAndReloads) {
+  TempDir dir;
+  std::string file = dir.write("c.yaml", "grads: {dim: 2048}\n");
+  auto r = run_command(kBin + " config --dump --config " + file + " --set select.size=77 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("  dim: 2048"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("  size: 77"), std::string::npos) << r.output;
+  // The dump is valid --config input with the same hash.
+  std::string dumped = dir.write("dump.yaml", r.output);
+  auto h1 = run_command(kBin + " config --hash --config " + dumped + " 2>/dev/null");
+  auto h2 = run_command(kBin + " config --hash --config " + file + " --set select.size=77 2>/dev/null");
+  EXPECT_EQ(h1.output, h2.output);
+  EXPECT_EQ(h1.output.size(), 17u) << h1.output;
+}
+
+TEST(Cli, MistakesExitTwoWithAMessage) {
+  auto r = run_command(kBin + " confg");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("did you mean 'config'"), std::string::npos) << r.output;
+  r = run_command(kBin + " config --bogus");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("bogus"), std::string::npos) << r.output;
+  r = run_command(kBin + " config --set grads.dimm=3");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("did you mean 'grads.dim'"), std::string::npos) << r.output;
+  r = run_command(kBin);
+  EXPECT_EQ(r.status, 2);
+}
+
+TEST(Cli, SelfcheckPassesOnOneProcess) {
+  auto r = run_command(kBin + " selfcheck --dist local");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("selfcheck passed: 1 rank(s)"), std::string::npos) << r.output;
+}
+
+}  // namespace
