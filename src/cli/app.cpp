@@ -11,6 +11,7 @@
 #include "ntks/dist/communicator.h"
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
+#include "ntks/util/allocator.h"
 #include "ntks/util/error.h"
 #include "ntks/util/strings.h"
 #include "threads.h"
@@ -22,6 +23,9 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       config_command(),
       selfcheck_command(),
+      make_model_command(),
+      forward_command(),
+      bench_command(),
   };
   return all;
 }
@@ -107,6 +111,7 @@ int run_command(const Command& cmd, int argc, char** argv) {
 }  // namespace
 
 int main_entry(int argc, char** argv) {
+  tune_malloc_for_tensors();
   // Before MPI is up, take rank/size from the launcher so that an error every
   // rank makes alike (a typo on the command line) is printed once.
   dist::LauncherRank lr = dist::launcher_rank();

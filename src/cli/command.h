@@ -36,5 +36,8 @@ struct Command {
 
 Command config_command();
 Command selfcheck_command();
+Command make_model_command();
+Command forward_command();
+Command bench_command();
 
 }  // namespace ntks::cli

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "test_util.h"
 
 using ntks::testing::run_command;
@@ -15,7 +17,7 @@ const std::string kBin = NTKS_BINARY;
 TEST(Cli, HelpListsCommandsAndGlobalFlags) {
   auto r = run_command(kBin + " --help");
   EXPECT_EQ(r.status, 0) << r.output;
-  for (const char* s : {"config", "selfcheck", "--build-info", "--version"})
+  for (const char* s : {"config", "selfcheck", "make-model", "forward", "bench", "--build-info", "--version"})
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
 }
 
@@ -63,6 +65,42 @@ TEST(Cli, MistakesExitTwoWithAMessage) {
   EXPECT_NE(r.output.find("did you mean 'grads.dim'"), std::string::npos) << r.output;
   r = run_command(kBin);
   EXPECT_EQ(r.status, 2);
+}
+
+TEST(Cli, MakeModelAndForwardWriteTheDocumentedDatasets) {
+  TempDir dir;
+  auto r = run_command(kBin + " make-model --arch llama --out " + dir.file("m") + " --layers 1 --hidden 16 --heads 2 "
+                       "--kv-heads 1 --vocab 40 --intermediate 24");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string in = dir.write("in.jsonl", "{\"ids\": [1, 2, 3]}\n\n{\"ids\": [39]}\n");
+  r = run_command(kBin + " forward --model " + dir.file("m") + " --input " + in + " --out " + dir.file("o.h5") +
+                  " --logits --dtype fp32");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_command("h5ls " + dir.file("o.h5"));
+  EXPECT_NE(r.output.find("embeddings               Dataset {2, 16}"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("last_hidden              Dataset {2, 3, 16}"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("logits                   Dataset {2, 3, 40}"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("lengths                  Dataset {2}"), std::string::npos) << r.output;
+
+  std::string bad = dir.write("bad.jsonl", "{\"ids\": [1]}\n{\"ids\": [40]}\n");
+  r = run_command(kBin + " forward --model " + dir.file("m") + " --input " + bad + " --out " + dir.file("x.h5"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("bad.jsonl:2: token id 40 is not in [0, 40)"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.h5")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("x.h5.partial")));
+}
+
+TEST(Cli, Fp16OnCpuIsRefusedClearlyWhereLibTorchLacksIt) {
+  TempDir dir;
+  auto r = run_command(kBin + " make-model --arch qwen3 --out " + dir.file("m") + " --layers 1 --hidden 16 --heads 2 "
+                       "--kv-heads 1 --vocab 40 --intermediate 24");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string in = dir.write("in.jsonl", "{\"ids\": [1, 2, 3]}\n");
+  r = run_command(kBin + " forward --model " + dir.file("m") + " --input " + in + " --out " + dir.file("o.h5") +
+                  " --dtype fp16 --set model.device=cpu");
+  if (r.status == 0) GTEST_SKIP() << "this LibTorch multiplies fp16 on CPU";
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot multiply Half matrices on cpu"), std::string::npos) << r.output;
 }
 
 TEST(Cli, SelfcheckPassesOnOneProcess) {

@@ -1,0 +1,15 @@
+#pragma once
+// Small file helpers: whole-file reads, atomic writes.
+
+#include <string>
+
+namespace ntks {
+
+/// The whole file; throws InputError naming it if it cannot be read.
+std::string read_file(const std::string& path);
+
+/// Writes `text` to `path` through a temporary file in the same folder and a
+/// rename, so readers see the old file or the whole new one, never a part.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace ntks
