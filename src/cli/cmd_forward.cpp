@@ -76,7 +76,7 @@ int run(Context& ctx) {
   at::Tensor lengths = torch::zeros({n}, torch::kLong);
 
   torch::NoGradGuard no_grad;
-  log::Progress progress("forward", n, {"samples"});
+  log::Progress progress("forward", n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t bn = std::min(batch, n - b0);
     int64_t T = 0;
