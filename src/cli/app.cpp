@@ -26,6 +26,7 @@ const std::vector<Command>& commands() {
       make_model_command(),
       forward_command(),
       bench_command(),
+      tokenize_command(),
   };
   return all;
 }
@@ -69,10 +70,12 @@ dist::Backend parse_backend(const std::string& s) {
   throw UsageError(fmt::format("--dist '{}': expected auto, mpi or local", s));
 }
 
+/// Parses the options; --help is honoured before required options are checked.
 po::variables_map parse(const Command& cmd, const po::options_description& all, int argc, char** argv) {
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    if (vm.count("help")) return vm;
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(fmt::format("{} {}: {} (see `ntk-select {} --help`)", "ntk-select", cmd.name, e.what(),

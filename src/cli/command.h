@@ -39,5 +39,6 @@ Command selfcheck_command();
 Command make_model_command();
 Command forward_command();
 Command bench_command();
+Command tokenize_command();
 
 }  // namespace ntks::cli

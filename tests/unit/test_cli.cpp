@@ -28,6 +28,17 @@ TEST(Cli, CommandHelpExplainsEveryOption) {
     EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
 }
 
+TEST(Cli, HelpWorksForCommandsWithRequiredOptions) {
+  for (const char* cmd : {"forward", "make-model", "tokenize"}) {
+    auto r = run_command(kBin + " " + cmd + " --help");
+    EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
+    EXPECT_NE(r.output.find("Usage: ntk-select " + std::string(cmd)), std::string::npos) << r.output;
+  }
+  auto r = run_command(kBin + " forward --input x.jsonl");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("'--model' is required"), std::string::npos) << r.output;
+}
+
 TEST(Cli, VersionAndBuildInfo) {
   auto v = run_command(kBin + " --version");
   EXPECT_EQ(v.status, 0);
