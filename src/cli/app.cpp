@@ -27,6 +27,8 @@ const std::vector<Command>& commands() {
       forward_command(),
       bench_command(),
       tokenize_command(),
+      index_command(),
+      check_data_command(),
   };
   return all;
 }
@@ -74,7 +76,9 @@ dist::Backend parse_backend(const std::string& s) {
 po::variables_map parse(const Command& cmd, const po::options_description& all, int argc, char** argv) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    po::positional_options_description positional;
+    if (!cmd.positional.empty()) positional.add(cmd.positional.c_str(), -1);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     if (vm.count("help")) return vm;
     po::notify(vm);
   } catch (const po::error& e) {

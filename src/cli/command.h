@@ -28,6 +28,8 @@ struct Command {
   std::string summary;
   /// Longer text printed by `ntk-select NAME --help` above the options.
   std::string description;
+  /// Name of one of its options that takes the positional arguments (empty: none).
+  std::string positional;
   /// Adds the subcommand's own options (the common ones are added for it).
   std::function<void(po::options_description&)> options;
   /// Runs it; returns the exit code.
@@ -40,5 +42,7 @@ Command make_model_command();
 Command forward_command();
 Command bench_command();
 Command tokenize_command();
+Command index_command();
+Command check_data_command();
 
 }  // namespace ntks::cli
