@@ -69,12 +69,14 @@ void check_store(const dist::Communicator& comm) {
   spec.dim = 2;
   spec.kind = "selfcheck";
   auto w = store::FeatureWriter::create(path, spec);
-  w.append(data.data(), 3, keys.data(), {"a", "b", "c"});
+  const std::vector<std::int64_t> indices = {0, 4, 9}, tokens = {7, 8, 9};
+  w.append(data.data(), 3, keys.data(), {"a", "b", "c"}, indices.data(), tokens.data());
   w.finalize();
   store::FeatureReader reader(path);
   std::vector<float> back(6);
   reader.read_rows(0, 3, back.data());
-  bool ok = back == data && reader.keys(0, 3) == keys && reader.ids(2, 1).at(0) == "c";
+  bool ok = back == data && reader.keys(0, 3) == keys && reader.ids(2, 1).at(0) == "c" &&
+            reader.indices(0, 3) == indices && reader.tokens(0, 3) == tokens;
   fs::remove_all(dir);
   expect(ok, "feature file round trip in " + dir.string());
 }

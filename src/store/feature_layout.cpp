@@ -130,6 +130,8 @@ Datasets create(hid_t file, const FeatureFileSpec& spec, const std::string& path
                                  static_cast<hsize_t>(spec.chunk_rows), false, path);
   sets.keys = create_dataset(file, dataset::kKeys, H5T_STD_U64LE, 1, 1, kIndexChunkRows, false, path);
   sets.ids = create_dataset(file, dataset::kIds, utf8.get(), 1, 1, kIndexChunkRows, true, path);
+  sets.indices = create_dataset(file, dataset::kIndices, H5T_STD_I64LE, 1, 1, kIndexChunkRows, false, path);
+  sets.tokens = create_dataset(file, dataset::kTokens, H5T_STD_I64LE, 1, 1, kIndexChunkRows, false, path);
   return sets;
 }
 
@@ -205,13 +207,20 @@ Datasets open(hid_t file, Header& header, const std::string& path, Extent extent
   sets.features.reset();
   sets.features = open_dataset(file, dataset::kFeatures, 2, header, extent, path, dapl.get());
 
-  sets.keys = open_dataset(file, dataset::kKeys, 1, header, extent, path);
-  type = dataset_type(sets.keys, dataset::kKeys, path);
-  if (H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_size(type.get()) != 8 ||
-      H5Tget_sign(type.get()) != H5T_SGN_NONE) {
-    inconsistent(path, fmt::format("dataset 'keys' holds {}, expected unsigned integers of 8 bytes",
-                                   h5::describe_type(type.get())));
-  }
+  // The per-row integer datasets: 8-byte integers of the given signedness.
+  const auto open_int = [&](const char* name, bool is_signed) {
+    h5::Handle set = open_dataset(file, name, 1, header, extent, path);
+    h5::Handle t = dataset_type(set, name, path);
+    if (H5Tget_class(t.get()) != H5T_INTEGER || H5Tget_size(t.get()) != 8 ||
+        (H5Tget_sign(t.get()) == H5T_SGN_2) != is_signed) {
+      inconsistent(path, fmt::format("dataset '{}' holds {}, expected {} integers of 8 bytes", name,
+                                     h5::describe_type(t.get()), is_signed ? "signed" : "unsigned"));
+    }
+    return set;
+  };
+  sets.keys = open_int(dataset::kKeys, false);
+  sets.indices = open_int(dataset::kIndices, true);
+  sets.tokens = open_int(dataset::kTokens, true);
 
   sets.ids = open_dataset(file, dataset::kIds, 1, header, extent, path);
   type = dataset_type(sets.ids, dataset::kIds, path);
@@ -229,7 +238,8 @@ bool resize(const Datasets& sets, std::int64_t rows) {
   if (!space.valid() || H5Sget_simple_extent_dims(space.get(), dims, nullptr) != 2) return false;
   const hsize_t feature_dims[2] = {n, dims[1]};
   return H5Dset_extent(sets.features.get(), feature_dims) >= 0 &&
-         H5Dset_extent(sets.keys.get(), &n) >= 0 && H5Dset_extent(sets.ids.get(), &n) >= 0;
+         H5Dset_extent(sets.keys.get(), &n) >= 0 && H5Dset_extent(sets.ids.get(), &n) >= 0 &&
+         H5Dset_extent(sets.indices.get(), &n) >= 0 && H5Dset_extent(sets.tokens.get(), &n) >= 0;
 }
 
 std::optional<Selection> select_rows(hid_t dataset, std::int64_t begin, std::int64_t count) {

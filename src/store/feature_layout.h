@@ -12,7 +12,7 @@
 namespace ntks::store::layout {
 
 inline constexpr const char* kFormat = "ntks-features";
-inline constexpr std::int64_t kFormatVersion = 1;
+inline constexpr std::int64_t kFormatVersion = 2;  // 2: per-row indices and tokens
 inline constexpr const char* kPartialSuffix = ".partial";
 
 namespace attr {
@@ -30,6 +30,8 @@ namespace dataset {
 inline constexpr const char* kFeatures = "features";
 inline constexpr const char* kKeys = "keys";
 inline constexpr const char* kIds = "ids";
+inline constexpr const char* kIndices = "indices";
+inline constexpr const char* kTokens = "tokens";
 }  // namespace dataset
 
 /// What the root attributes say.
@@ -43,6 +45,8 @@ struct Datasets {
   h5::Handle features;  ///< [rows, dim] float32 or IEEE half
   h5::Handle keys;      ///< [rows] uint64
   h5::Handle ids;       ///< [rows] variable-length UTF-8
+  h5::Handle indices;   ///< [rows] int64: the sample's global record index in its corpus
+  h5::Handle tokens;    ///< [rows] int64: the sample's tokens before truncation
 };
 
 /// How long the datasets may be relative to the `rows` attribute.
@@ -55,7 +59,7 @@ std::int64_t element_bytes(ElementType t);
 /// Rows per ~1 MiB chunk (at least 1).
 std::int64_t auto_chunk_rows(std::int64_t dim, ElementType t);
 
-/// Writes the root attributes (rows 0, complete 0) and creates the three empty datasets.
+/// Writes the root attributes (rows 0, complete 0) and creates the empty datasets.
 Datasets create(hid_t file, const FeatureFileSpec& spec, const std::string& path);
 /// Reads and checks the root attributes: present, of the right type, this format and
 /// version, sane values. Does not look at `complete` beyond reading it.
@@ -63,7 +67,7 @@ Header read_header(hid_t file, const std::string& path);
 /// Opens the datasets and checks their types and shapes against `header`; sets
 /// header.spec.chunk_rows.
 Datasets open(hid_t file, Header& header, const std::string& path, Extent extent);
-/// Sets all three datasets to `rows` rows; false on HDF5 failure.
+/// Sets every dataset to `rows` rows; false on HDF5 failure.
 bool resize(const Datasets& sets, std::int64_t rows);
 
 /// "<path>: incomplete (...)"

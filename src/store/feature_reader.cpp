@@ -166,6 +166,25 @@ std::vector<std::uint64_t> FeatureReader::keys(std::int64_t begin, std::int64_t 
   return keys;
 }
 
+std::vector<std::int64_t> FeatureReader::int_column(std::int64_t begin, std::int64_t count, bool tokens) const {
+  const Impl& r = *impl_;
+  r.check_range(begin, count);
+  std::vector<std::int64_t> out(static_cast<std::size_t>(count));
+  if (count == 0) return out;
+  h5::QuietErrors quiet;
+  read_rows_into(tokens ? r.sets.tokens.get() : r.sets.indices.get(), H5T_NATIVE_INT64, begin, count,
+                 out.data(), r.path, tokens ? layout::dataset::kTokens : layout::dataset::kIndices);
+  return out;
+}
+
+std::vector<std::int64_t> FeatureReader::indices(std::int64_t begin, std::int64_t count) const {
+  return int_column(begin, count, false);
+}
+
+std::vector<std::int64_t> FeatureReader::tokens(std::int64_t begin, std::int64_t count) const {
+  return int_column(begin, count, true);
+}
+
 std::vector<std::string> FeatureReader::ids(std::int64_t begin, std::int64_t count) const {
   const Impl& r = *impl_;
   r.check_range(begin, count);

@@ -29,6 +29,7 @@ struct FeatureWriter::Impl {
   std::string partial;  // name while being written
   FeatureFileSpec spec;
   std::int64_t rows = 0;
+  std::int64_t last_index = -1;  // indices value of the last committed row
   // Declared before the datasets so that they close first.
   h5::Handle file;
   layout::Datasets sets;
@@ -68,8 +69,11 @@ bool write_rows(hid_t dataset, hid_t mem_type, std::int64_t begin, std::int64_t 
                          H5P_DEFAULT, data) >= 0;
 }
 
-// Reads what resume() keeps, so that a file HDF5 can open but not read is not trusted.
-bool committed_rows_readable(const layout::Datasets& sets, const layout::Header& header) {
+// Reads what resume() keeps, so that a file HDF5 can open but not read is not
+// trusted; sets *last_index to the last committed row's record index.
+bool committed_rows_readable(const layout::Datasets& sets, const layout::Header& header,
+                             std::int64_t* last_index) {
+  *last_index = -1;
   if (header.rows == 0) return true;
   std::vector<std::uint64_t> keys(static_cast<std::size_t>(header.rows));
   auto sel = layout::select_rows(sets.keys.get(), 0, header.rows);
@@ -82,6 +86,15 @@ bool committed_rows_readable(const layout::Datasets& sets, const layout::Header&
   if (!sel || H5Dread(sets.features.get(), H5T_NATIVE_FLOAT, sel->mem_space.get(),
                       sel->file_space.get(), H5P_DEFAULT, last_row.data()) < 0) {
     return false;
+  }
+  for (hid_t set : {sets.indices.get(), sets.tokens.get()}) {
+    std::int64_t value = 0;
+    sel = layout::select_rows(set, header.rows - 1, 1);
+    if (!sel || H5Dread(set, H5T_NATIVE_INT64, sel->mem_space.get(), sel->file_space.get(),
+                        H5P_DEFAULT, &value) < 0) {
+      return false;
+    }
+    if (set == sets.indices.get()) *last_index = value;
   }
   h5::Handle utf8 = h5::utf8_string_type();
   char* last_id = nullptr;
@@ -158,7 +171,7 @@ FeatureWriter FeatureWriter::resume(const std::string& path) {
   if (!impl->file.valid()) h5::fail(partial, "cannot be trusted: HDF5 cannot open it");
   layout::Header header = layout::read_header(impl->file.get(), partial);
   impl->sets = layout::open(impl->file.get(), header, partial, layout::Extent::at_least);
-  if (!committed_rows_readable(impl->sets, header)) {
+  if (!committed_rows_readable(impl->sets, header, &impl->last_index)) {
     h5::fail(partial, fmt::format("cannot be trusted: its {} committed rows cannot be read back",
                                   header.rows));
   }
@@ -175,7 +188,8 @@ FeatureWriter FeatureWriter::resume(const std::string& path) {
 }
 
 void FeatureWriter::append(const float* rows, std::int64_t n, const std::uint64_t* keys,
-                           const std::vector<std::string>& ids) {
+                           const std::vector<std::string>& ids, const std::int64_t* indices,
+                           const std::int64_t* tokens) {
   NTKS_CHECK(impl_ != nullptr, "append() on a moved-from FeatureWriter");
   Impl& w = *impl_;
   NTKS_CHECK(!w.closed, "{}: append() after finalize()", w.path);
@@ -183,8 +197,8 @@ void FeatureWriter::append(const float* rows, std::int64_t n, const std::uint64_
   NTKS_CHECK(ids.size() == static_cast<std::size_t>(n), "{}: append() of {} rows with {} ids",
              w.path, n, ids.size());
   if (n == 0) return;
-  NTKS_CHECK(rows != nullptr && keys != nullptr, "{}: append() of {} rows from a null pointer",
-             w.path, n);
+  NTKS_CHECK(rows != nullptr && keys != nullptr && indices != nullptr && tokens != nullptr,
+             "{}: append() of {} rows from a null pointer", w.path, n);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     NTKS_CHECK(ids[i].find('\0') == std::string::npos,
                "{}: id {} of the block (key {}) contains a NUL byte", w.path, i, keys[i]);
@@ -208,12 +222,20 @@ void FeatureWriter::append(const float* rows, std::int64_t n, const std::uint64_
   for (std::size_t i = 0; i < ids.size(); ++i) id_ptrs[i] = ids[i].c_str();
   ok = ok && write_rows(w.sets.keys.get(), H5T_NATIVE_UINT64, begin, n, keys) &&
        write_rows(w.sets.ids.get(), w.utf8.get(), begin, n, id_ptrs.data()) &&
+       write_rows(w.sets.indices.get(), H5T_NATIVE_INT64, begin, n, indices) &&
+       write_rows(w.sets.tokens.get(), H5T_NATIVE_INT64, begin, n, tokens) &&
        H5Fflush(w.file.get(), H5F_SCOPE_LOCAL) >= 0;
   if (!ok) h5::fail(w.partial, what());
 
   h5::write_int_attr(w.file.get(), layout::attr::kRows, end, H5T_STD_I64LE, w.partial);
   if (H5Fflush(w.file.get(), H5F_SCOPE_LOCAL) < 0) h5::fail(w.partial, what());
   w.rows = end;
+  w.last_index = indices[n - 1];
+}
+
+std::int64_t FeatureWriter::last_index() const {
+  NTKS_CHECK(impl_ != nullptr, "last_index() on a moved-from FeatureWriter");
+  return impl_->last_index;
 }
 
 std::int64_t FeatureWriter::rows() const {
@@ -246,6 +268,8 @@ void FeatureWriter::finalize() {
   bool ok = w.sets.features.reset();
   ok = w.sets.keys.reset() && ok;
   ok = w.sets.ids.reset() && ok;
+  ok = w.sets.indices.reset() && ok;
+  ok = w.sets.tokens.reset() && ok;
   ok = w.file.reset() && ok;
   if (!ok) h5::fail(w.partial, "cannot close after writing");
 

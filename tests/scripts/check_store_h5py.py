@@ -47,7 +47,7 @@ def check(path, expected_path):
     with h5py.File(path, "r") as f:
         a = f.attrs
         expect(a.get("format") == "ntks-features", f"format attribute is {a.get('format')!r}")
-        expect(int(a.get("format_version", -1)) == 1, "format_version is not 1")
+        expect(int(a.get("format_version", -1)) == 2, "format_version is not 2")
         expect(int(a.get("complete", -1)) == 1, "complete is not 1")
         expect(int(a.get("rows", -1)) == rows, f"rows attribute {a.get('rows')} != {rows}")
         expect(int(a.get("dim", -1)) == dim, f"dim attribute {a.get('dim')} != {dim}")
@@ -79,6 +79,12 @@ def check(path, expected_path):
         k = f["keys"]
         expect(k.dtype == np.uint64, f"keys dtype {k.dtype}")
         expect(np.array_equal(k[...], keys), "keys differ")
+
+        # tests/unit/test_store_support.h's make_block: index 3 * row + 1, tokens row % 97 + 1
+        for name, want_col in (("indices", 3 * np.arange(rows) + 1), ("tokens", np.arange(rows) % 97 + 1)):
+            col = f[name]
+            expect(col.dtype == np.int64, f"{name} dtype {col.dtype}")
+            expect(np.array_equal(col[...], want_col), f"{name} differ")
 
         string_info = h5py.check_string_dtype(f["ids"].dtype)
         expect(string_info is not None and string_info.encoding == "utf-8" and string_info.length is None,

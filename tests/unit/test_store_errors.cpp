@@ -136,9 +136,9 @@ TEST_F(StoreReaderErrors, NoCompletionMarker) {
 
 TEST_F(StoreReaderErrors, WrongVersion) {
   const std::string path = copy("future.h5");
-  set_int_attr(path, "format_version", 2);
-  expect_contains(open_error(path), "future.h5: feature file format_version 2 is not supported "
-                                    "(this build reads version 1)");
+  set_int_attr(path, "format_version", 3);
+  expect_contains(open_error(path), "future.h5: feature file format_version 3 is not supported "
+                                    "(this build reads version 2)");
 }
 
 TEST_F(StoreReaderErrors, MissingOrMistypedAttributes) {
@@ -216,7 +216,7 @@ TEST(StoreWriterMisuse, ArgumentsAreChecked) {
   auto w = FeatureWriter::create(dir.file("a.h5"), small_spec());
   Block b = make_block(0, 4, 24);
   b.ids.pop_back();
-  EXPECT_THROW(w.append(b.rows.data(), 4, b.keys.data(), b.ids), ntks::InternalError);
+  EXPECT_THROW(w.append(b.rows.data(), 4, b.keys.data(), b.ids, b.indices.data(), b.tokens.data()), ntks::InternalError);
   b = make_block(0, 4, 24);
   b.ids[2] = std::string("with\0nul", 8);
   EXPECT_THROW(append(w, b), ntks::InternalError);
@@ -226,6 +226,21 @@ TEST(StoreWriterMisuse, ArgumentsAreChecked) {
   EXPECT_THROW(append(w, make_block(4, 1, 24)), ntks::InternalError);
   EXPECT_THROW(w.finalize(), ntks::InternalError);
   EXPECT_EQ(read_all(dir.file("a.h5")).data.n, 4);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(StoreReaderErrors, MissingOrMistypedRowColumns) {
+  for (const char* name : {"indices", "tokens"}) {
+    const std::string path = copy(std::string("no_") + name + ".h5");
+    hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    ASSERT_GE(H5Ldelete(file, name, H5P_DEFAULT), 0);
+    ASSERT_GE(H5Fclose(file), 0);
+    expect_contains(open_error(path), std::string("malformed feature file: no dataset '") + name + "'");
+  }
 }
 
 }  // namespace

@@ -193,6 +193,7 @@ TEST_P(StoreResume, AfterWriterDestroyedWithoutFinalize) {
 
   auto w = FeatureWriter::resume(path);
   EXPECT_EQ(w.rows(), 14);
+  EXPECT_EQ(w.last_index(), 3 * 13 + 1);  // make_block's index of row 13
   EXPECT_EQ(w.spec().dim, kDim);
   EXPECT_EQ(w.spec().dtype, GetParam());
   EXPECT_EQ(w.spec().chunk_rows, 8);
@@ -215,6 +216,7 @@ TEST_P(StoreResume, DropsRowsOfAnInterruptedAppend) {
 
   auto w = FeatureWriter::resume(path);
   EXPECT_EQ(w.rows(), 13);
+  EXPECT_EQ(w.last_index(), 3 * 12 + 1);  // not the garbage rows' values
   for (int i = 2; i < 5; ++i) append(w, blocks_[i]);
   w.finalize();
   expect_same_contents(read_all(path), uninterrupted());
@@ -241,6 +243,7 @@ TEST_P(StoreResume, AfterTheProcessWasKilled) {
 
   auto w = FeatureWriter::resume(path);
   EXPECT_EQ(w.rows(), 14);
+  EXPECT_EQ(w.last_index(), 3 * 13 + 1);  // make_block's index of row 13
   append(w, blocks_[3]);
   append(w, blocks_[4]);
   w.finalize();
@@ -265,6 +268,7 @@ TEST_P(StoreResume, ResumeTwiceAndZeroRows) {
   const std::string path = dir_.file("grads.h5");
   FeatureWriter::create(path, spec_of(kDim, GetParam()));
   EXPECT_EQ(FeatureWriter::resume(path).rows(), 0);
+  EXPECT_EQ(FeatureWriter::resume(path).last_index(), -1);
   {
     auto w = FeatureWriter::resume(path);
     append(w, blocks_[0]);

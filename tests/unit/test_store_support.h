@@ -22,6 +22,8 @@ struct Block {
   std::vector<float> rows;
   std::vector<std::uint64_t> keys;
   std::vector<std::string> ids;
+  std::vector<std::int64_t> indices;  ///< global record index: 3 * row + 1 (gaps, as skipped lines leave)
+  std::vector<std::int64_t> tokens;   ///< row % 97 + 1
 };
 
 inline std::uint64_t splitmix64(std::uint64_t x) {
@@ -43,6 +45,8 @@ inline Block make_block(std::int64_t first, std::int64_t n, std::int64_t dim) {
       const int exponent = static_cast<int>((h >> 32) % 24) - 12;                   // 2^-12 .. 2^11
       b.rows.push_back(std::ldexp(mantissa, exponent));
     }
+    b.indices.push_back(3 * i + 1);
+    b.tokens.push_back(i % 97 + 1);
     b.keys.push_back(splitmix64(static_cast<std::uint64_t>(i)) | (i % 2 ? 0x8000000000000000ull : 0));
     if (i == 3) {
       b.ids.emplace_back("");
@@ -74,12 +78,14 @@ inline Block concat(const std::vector<Block>& blocks) {
     all.rows.insert(all.rows.end(), b.rows.begin(), b.rows.end());
     all.keys.insert(all.keys.end(), b.keys.begin(), b.keys.end());
     all.ids.insert(all.ids.end(), b.ids.begin(), b.ids.end());
+    all.indices.insert(all.indices.end(), b.indices.begin(), b.indices.end());
+    all.tokens.insert(all.tokens.end(), b.tokens.begin(), b.tokens.end());
   }
   return all;
 }
 
 inline void append(store::FeatureWriter& w, const Block& b) {
-  w.append(b.rows.data(), b.n, b.keys.data(), b.ids);
+  w.append(b.rows.data(), b.n, b.keys.data(), b.ids, b.indices.data(), b.tokens.data());
 }
 
 /// Writes and finalizes a file holding `blocks`.
@@ -111,6 +117,8 @@ inline Contents read_all(const std::string& path) {
   r.read_rows(0, r.rows(), c.data.rows.data());
   c.data.keys = r.keys(0, r.rows());
   c.data.ids = r.ids(0, r.rows());
+  c.data.indices = r.indices(0, r.rows());
+  c.data.tokens = r.tokens(0, r.rows());
   return c;
 }
 
@@ -128,6 +136,8 @@ inline void expect_same_contents(const Contents& a, const Contents& b) {
   EXPECT_TRUE(same_bits(a.data.rows, b.data.rows));
   EXPECT_EQ(a.data.keys, b.data.keys);
   EXPECT_EQ(a.data.ids, b.data.ids);
+  EXPECT_EQ(a.data.indices, b.data.indices);
+  EXPECT_EQ(a.data.tokens, b.data.tokens);
 }
 
 // --- direct HDF5 edits -------------------------------------------------------

@@ -61,14 +61,18 @@ class FeatureWriter {
   /// Never throws.
   ~FeatureWriter();
 
-  /// Appends `n` rows: `rows` is row-major float32 [n, dim], `keys` has n values and
-  /// ids.size() == n (ids must not contain NUL bytes). Converted to fp16 on disk if the
-  /// dtype is f16. Durable when it returns. n == 0 is a no-op.
+  /// Appends `n` rows: `rows` is row-major float32 [n, dim]; keys, indices and tokens
+  /// have n values and ids.size() == n (ids must not contain NUL bytes). Converted to
+  /// fp16 on disk if the dtype is f16. Durable when it returns. n == 0 is a no-op.
   void append(const float* rows, std::int64_t n, const std::uint64_t* keys,
-              const std::vector<std::string>& ids);
+              const std::vector<std::string>& ids, const std::int64_t* indices,
+              const std::int64_t* tokens);
 
   /// Rows committed so far.
   std::int64_t rows() const;
+  /// `indices` value of the last committed row (-1 when there is none): where a
+  /// resumed stage continues.
+  std::int64_t last_index() const;
   const FeatureFileSpec& spec() const;
   /// The final path (without ".partial").
   const std::string& path() const;
@@ -109,8 +113,13 @@ class FeatureReader {
   std::vector<std::uint64_t> keys(std::int64_t begin, std::int64_t count) const;
   /// Ids of rows [begin, begin+count); same range check.
   std::vector<std::string> ids(std::int64_t begin, std::int64_t count) const;
+  /// Global record indices (in the producing stage's corpus) of rows [begin, begin+count).
+  std::vector<std::int64_t> indices(std::int64_t begin, std::int64_t count) const;
+  /// Token counts (before truncation) of rows [begin, begin+count).
+  std::vector<std::int64_t> tokens(std::int64_t begin, std::int64_t count) const;
 
  private:
+  std::vector<std::int64_t> int_column(std::int64_t begin, std::int64_t count, bool tokens) const;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
