@@ -53,17 +53,22 @@ std::string bytes_to_unicode(std::string_view bytes) {
   return out;
 }
 
-std::string unicode_to_bytes(std::string_view token) {
+bool unicode_to_bytes_exact(std::string_view token, std::string& bytes) {
   const Table& t = table();
-  std::string out;
+  bytes.clear();
   for (size_t pos = 0; pos < token.size();) {
     const size_t n = utf8_length(static_cast<unsigned char>(token[pos]));
     auto it = t.to_byte.find(std::string(token.substr(pos, n)));
-    if (it == t.to_byte.end()) return std::string(token);
-    out += static_cast<char>(it->second);
+    if (it == t.to_byte.end()) return false;
+    bytes += static_cast<char>(it->second);
     pos += n;
   }
-  return out;
+  return true;
+}
+
+std::string unicode_to_bytes(std::string_view token) {
+  std::string out;
+  return unicode_to_bytes_exact(token, out) ? out : std::string(token);
 }
 
 }  // namespace ntks::tokenizer::detail

@@ -3,7 +3,6 @@
 // tokenizer.json) and tokenizer.cpp (which runs the pipeline).
 
 #include <array>
-#include <mutex>
 #include <optional>
 
 #include "ntks/tokenizer/tokenizer.h"
@@ -48,8 +47,9 @@ struct Tokenizer::Impl {
   std::vector<char> is_special;
   std::unordered_map<std::string, int32_t> added_ids;
 
-  mutable std::mutex cache_mutex;
-  mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
+  /// Names this tokenizer to the per-thread word caches (tokenizer.cpp);
+  /// unique within the process, never reused.
+  uint64_t instance = 0;
 };
 
 }  // namespace ntks::tokenizer

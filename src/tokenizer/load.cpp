@@ -4,6 +4,7 @@
 // from HF.
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -242,6 +243,9 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& so
     throw InputError(fmt::format("{}: {}", source, e.what()));
   }
   build_id_table(*impl);
+  impl->bpe.prepare();
+  static std::atomic<uint64_t> instances{0};
+  impl->instance = ++instances;
   return Tokenizer(std::move(impl));
 }
 

@@ -5,6 +5,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <new>
+
 #include "ntks/util/error.h"
 #include "tokenizer/parts.h"
 
@@ -15,8 +17,26 @@ const char* const kGpt2Pattern =
 
 struct RegexSplitter::Code {
   pcre2_code* code = nullptr;
+  bool jit = false;
   ~Code() { pcre2_code_free(code); }
 };
+
+namespace {
+
+// One match block per thread, for every pattern: only the whole match's
+// offsets are read, and creating one per split() cost an allocation per
+// pre-token piece.
+struct MatchData {
+  pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
+  ~MatchData() { pcre2_match_data_free(md); }
+};
+
+pcre2_match_data* thread_match_data() {
+  thread_local MatchData data;
+  return data.md;
+}
+
+}  // namespace
 
 RegexSplitter::RegexSplitter(const std::string& pattern, bool literal, const std::string& source)
     : code_(std::make_unique<Code>()) {
@@ -31,24 +51,26 @@ RegexSplitter::RegexSplitter(const std::string& pattern, bool literal, const std
     throw InputError(fmt::format("{}: pre_tokenizer Split pattern '{}' does not compile at offset {}: {}",
                                  source, pattern, err_offset, reinterpret_cast<const char*>(msg)));
   }
-  pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE);  // optional: falls back to the interpreter
+  // Optional: without JIT support the interpreter runs.
+  code_->jit = pcre2_jit_compile(code_->code, PCRE2_JIT_COMPLETE) == 0;
 }
 
 RegexSplitter::RegexSplitter(RegexSplitter&&) noexcept = default;
 RegexSplitter::~RegexSplitter() = default;
 
 void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& out) const {
-  pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_->code, nullptr);
+  pcre2_match_data* md = thread_match_data();
+  if (!md) throw std::bad_alloc();
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t offset = 0, gap_start = 0;
   while (offset <= text.size()) {
-    int rc = pcre2_match(code_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, md, nullptr);
+    int rc = code_->jit ? pcre2_jit_match(code_->code, subject, text.size(), offset, 0, md, nullptr)
+                        : pcre2_match(code_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK, md, nullptr);
     if (rc == PCRE2_ERROR_JIT_STACKLIMIT)  // very long runs: the interpreter has no such limit
       rc = pcre2_match(code_->code, subject, text.size(), offset, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md,
                        nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
-      pcre2_match_data_free(md);
       throw InputError(fmt::format("pre_tokenizer regex failed on a text of {} bytes (PCRE2 error {})",
                                    text.size(), rc));
     }
@@ -65,7 +87,6 @@ void RegexSplitter::split(std::string_view text, std::vector<std::string_view>& 
     }
   }
   if (gap_start < text.size()) out.push_back(text.substr(gap_start));
-  pcre2_match_data_free(md);
 }
 
 }  // namespace ntks::tokenizer::detail

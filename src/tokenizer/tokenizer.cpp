@@ -1,7 +1,9 @@
 // The encode/decode pipeline of Tokenizer (see the header for its stages).
 
 #include "ntks/util/error.h"
+#include "ntks/util/utf8.h"
 #include "tokenizer/impl.h"
+#include "tokenizer/word_cache.h"
 
 namespace ntks::tokenizer {
 namespace {
@@ -10,16 +12,6 @@ struct Span {
   size_t start, end;
   int32_t id;  ///< -1: ordinary text
 };
-
-// Code point at `pos` of valid UTF-8 and its length.
-char32_t code_point(std::string_view s, size_t pos, size_t* len) {
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  *len = detail::utf8_length(b0);
-  if (*len == 1) return b0;
-  char32_t cp = b0 & (0x7F >> *len);
-  for (size_t i = 1; i < *len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(s[pos + i]) & 0x3F);
-  return cp;
-}
 
 // Rust's char::is_whitespace (Unicode White_Space).
 bool is_space(char32_t c) {
@@ -39,7 +31,7 @@ char32_t code_point_before(std::string_view s, size_t pos, size_t* len) {
   while (p > 0 && (static_cast<unsigned char>(s[p]) & 0xC0) == 0x80) --p;
   *len = pos - p;
   size_t l;
-  return code_point(s, p, &l);
+  return detail::code_point(s, p, &l);
 }
 
 // Cuts `text` at the added tokens of `set`: leftmost-longest matches, then
@@ -63,13 +55,13 @@ std::vector<Span> split_added(std::string_view text, const AddedTokenSet& set) {
     pos = stop;
     if (hit->single_word) {
       const bool left_ok = start == 0 || !is_word_char(code_point_before(text, start, &len));
-      const bool right_ok = stop == text.size() || !is_word_char(code_point(text, stop, &len));
+      const bool right_ok = stop == text.size() || !is_word_char(detail::code_point(text, stop, &len));
       if (!left_ok || !right_ok) continue;
     }
     if (hit->lstrip)
       while (start > text_start && is_space(code_point_before(text, start, &len))) start -= len;
     if (hit->rstrip)
-      while (stop < text.size() && is_space(code_point(text, stop, &len))) stop += len;
+      while (stop < text.size() && is_space(detail::code_point(text, stop, &len))) stop += len;
     if (start > text_start) out.push_back({text_start, start, -1});
     out.push_back({start, stop, hit->id});
     text_start = pos = stop;
@@ -87,49 +79,88 @@ Tokenizer::~Tokenizer() = default;
 
 namespace {
 
-// Pre-tokenizes normalized text and appends the BPE ids of its pre-tokens.
-void encode_plain(const Tokenizer::Impl& t, std::string_view text, std::vector<int32_t>& out) {
-  std::vector<std::string_view> pieces{text}, next;
-  for (const auto& split : t.splits) {
-    next.clear();
-    for (std::string_view p : pieces) split.split(p, next);
-    pieces.swap(next);
+// Everything encode() reuses between calls on one thread.
+struct Scratch {
+  std::vector<std::string_view> pieces, next, words;
+  std::string prefixed;
+  detail::Bpe::Scratch bpe;
+  std::array<detail::WordCache, 4> caches;  ///< for the last tokenizers used on this thread
+  size_t next_cache = 0;
+
+  detail::WordCache& cache_for(uint64_t instance) {
+    for (detail::WordCache& c : caches)
+      if (c.owner == instance) return c;
+    detail::WordCache& c = caches[next_cache++ % caches.size()];
+    c.clear();
+    c.owner = instance;
+    return c;
   }
-  std::vector<std::string_view> words;
-  for (std::string_view p : pieces) {
-    std::string prefixed;
+};
+
+Scratch& thread_scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+// Longer words are rare (long runs of one script or of spaces) and not worth
+// a cache entry.
+constexpr size_t kMaxCachedBytes = 64;
+
+void encode_word(const Tokenizer::Impl& t, std::string_view w, std::vector<int32_t>& out, Scratch& s,
+                 detail::WordCache& cache) {
+  const detail::Bpe& bpe = t.bpe;
+  if (w.size() == 1) {  // one byte, one symbol: nothing to merge
+    const int32_t id = bpe.byte_ids[static_cast<unsigned char>(w[0])];
+    if (id >= 0) {
+      out.push_back(id);
+    } else if (bpe.unk_id >= 0) {
+      out.push_back(bpe.unk_id);
+    }
+    return;
+  }
+  if (w.size() > kMaxCachedBytes) {
+    bpe.encode_bytes(w, out, s.bpe);
+    return;
+  }
+  if (bpe.ignore_merges) {  // a vocabulary word is one lookup, as cheap as the cache
+    const int32_t id = bpe.raw_vocab.find(w);
+    if (id >= 0) {
+      out.push_back(id);
+      return;
+    }
+  }
+  const uint64_t h = detail::BytesMap::hash(w);
+  if (cache.append(w, h, out)) return;
+  const size_t start = out.size();
+  bpe.encode_bytes(w, out, s.bpe);
+  cache.insert(w, h, out.data() + start, out.size() - start);
+}
+
+// Pre-tokenizes normalized text and appends the BPE ids of its pre-tokens.
+// Words stay raw bytes: the byte-level mapping is folded into the BPE tables
+// (Bpe::prepare).
+void encode_plain(const Tokenizer::Impl& t, std::string_view text, std::vector<int32_t>& out, Scratch& s) {
+  detail::WordCache& cache = s.cache_for(t.instance);
+  s.pieces.clear();
+  s.pieces.push_back(text);
+  for (const auto& split : t.splits) {
+    s.next.clear();
+    for (std::string_view p : s.pieces) split.split(p, s.next);
+    s.pieces.swap(s.next);
+  }
+  for (std::string_view p : s.pieces) {
     if (t.prefix_space && p.front() != ' ') {
-      prefixed = " " + std::string(p);
-      p = prefixed;
+      s.prefixed.assign(1, ' ');
+      s.prefixed.append(p);
+      p = s.prefixed;
     }
-    words.clear();
-    if (t.byte_level_regex) {
-      t.byte_level_regex->split(p, words);
-    } else {
-      words.push_back(p);
+    if (!t.byte_level_regex) {
+      encode_word(t, p, out, s, cache);
+      continue;
     }
-    for (std::string_view w : words) {
-      const std::string mapped = detail::bytes_to_unicode(w);
-      constexpr size_t kMaxCachedBytes = 256, kMaxCacheEntries = 1 << 18;
-      if (mapped.size() > kMaxCachedBytes) {
-        t.bpe.encode_word(mapped, out);
-        continue;
-      }
-      {
-        std::lock_guard<std::mutex> lock(t.cache_mutex);
-        auto it = t.cache.find(mapped);
-        if (it != t.cache.end()) {
-          out.insert(out.end(), it->second.begin(), it->second.end());
-          continue;
-        }
-      }
-      std::vector<int32_t> ids;
-      t.bpe.encode_word(mapped, ids);
-      out.insert(out.end(), ids.begin(), ids.end());
-      std::lock_guard<std::mutex> lock(t.cache_mutex);
-      if (t.cache.size() >= kMaxCacheEntries) t.cache.clear();
-      t.cache.emplace(mapped, std::move(ids));
-    }
+    s.words.clear();
+    t.byte_level_regex->split(p, s.words);
+    for (std::string_view w : s.words) encode_word(t, w, out, s, cache);
   }
 }
 
@@ -137,22 +168,28 @@ void encode_plain(const Tokenizer::Impl& t, std::string_view text, std::vector<i
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
   const Impl& t = *impl_;
-  const size_t bad = detail::find_invalid_utf8(text);
+  const size_t bad = find_invalid_utf8(text);
   if (bad != std::string_view::npos)
     throw InputError(fmt::format("text is not valid UTF-8 (byte {} of {})", bad, text.size()));
+  Scratch& scratch = thread_scratch();
   std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 4);
+  std::string normalized;
   for (const Span& raw : split_added(text, t.raw_added)) {
     if (raw.id >= 0) {
       ids.push_back(raw.id);
       continue;
     }
-    const std::string normalized =
-        t.nfc ? detail::nfc(text.substr(raw.start, raw.end - raw.start)) : std::string(text.substr(raw.start, raw.end - raw.start));
-    for (const Span& s : split_added(normalized, t.normalized_added)) {
+    std::string_view part = text.substr(raw.start, raw.end - raw.start);
+    if (t.nfc && detail::needs_nfc(part)) {
+      normalized = detail::nfc(part);
+      part = normalized;
+    }
+    for (const Span& s : split_added(part, t.normalized_added)) {
       if (s.id >= 0) {
         ids.push_back(s.id);
       } else {
-        encode_plain(t, std::string_view(normalized).substr(s.start, s.end - s.start), ids);
+        encode_plain(t, part.substr(s.start, s.end - s.start), ids, scratch);
       }
     }
   }
@@ -178,7 +215,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
     if (skip_special_tokens && impl_->is_special[static_cast<size_t>(id)]) continue;
     bytes += detail::unicode_to_bytes(tok);
   }
-  return detail::utf8_lossy(bytes);
+  return utf8_lossy(bytes);
 }
 
 int32_t Tokenizer::token_id(std::string_view token) const {

@@ -1,71 +1,17 @@
-// UTF-8 checks and repair, and NFC through utf8proc.
+// UTF-8 lead-byte lengths and NFC through utf8proc (validity and repair are in
+// ntks/util/utf8.h, shared with the corpus readers).
 
 #include <utf8proc.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
 #include "ntks/util/error.h"
 #include "tokenizer/parts.h"
 
 namespace ntks::tokenizer::detail {
-namespace {
-
-// Length of the well-formed sequence at `pos` (> 0), or minus the length of
-// its maximal ill-formed subpart (< 0), following Unicode's table 3-7.
-long sequence_at(std::string_view s, size_t pos) {
-  const auto b0 = static_cast<unsigned char>(s[pos]);
-  if (b0 < 0x80) return 1;
-  size_t need;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return -1;
-  }
-  size_t n = 1;
-  for (; n < need; ++n) {
-    if (pos + n >= s.size()) break;
-    const auto b = static_cast<unsigned char>(s[pos + n]);
-    const unsigned char l = n == 1 ? lo : 0x80, h = n == 1 ? hi : 0xBF;
-    if (b < l || b > h) break;
-  }
-  return n == need ? static_cast<long>(n) : -static_cast<long>(n);
-}
-
-}  // namespace
-
-size_t find_invalid_utf8(std::string_view text) {
-  for (size_t pos = 0; pos < text.size();) {
-    const long n = sequence_at(text, pos);
-    if (n < 0) return pos;
-    pos += static_cast<size_t>(n);
-  }
-  return std::string_view::npos;
-}
-
-std::string utf8_lossy(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  for (size_t pos = 0; pos < bytes.size();) {
-    const long n = sequence_at(bytes, pos);
-    if (n > 0) {
-      out.append(bytes.substr(pos, static_cast<size_t>(n)));
-      pos += static_cast<size_t>(n);
-    } else {
-      out += "\xEF\xBF\xBD";
-      pos += static_cast<size_t>(-n);
-    }
-  }
-  return out;
-}
 
 size_t utf8_length(unsigned char lead) {
   if (lead >= 0xF0) return 4;
@@ -74,11 +20,29 @@ size_t utf8_length(unsigned char lead) {
   return 1;
 }
 
-std::string nfc(std::string_view text) {
-  // Plain ASCII is already NFC; most text takes this path.
-  bool ascii = true;
-  for (char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-  if (ascii) return std::string(text);
+char32_t code_point(std::string_view text, size_t pos, size_t* len) {
+  const auto b0 = static_cast<unsigned char>(text[pos]);
+  *len = utf8_length(b0);
+  if (*len == 1) return b0;
+  char32_t cp = b0 & (0x7F >> *len);
+  for (size_t i = 1; i < *len && pos + i < text.size(); ++i)
+    cp = (cp << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
+  return cp;
+}
+
+bool nfc_inert(char32_t c) {
+  // Below U+0300 nothing combines; the rest are whole blocks (or the parts of
+  // blocks before their combining marks) that common text is made of.
+  return c < 0x300 || (c >= 0x400 && c <= 0x482) || (c >= 0x48A && c <= 0x4FF) || (c >= 0x620 && c <= 0x64A) ||
+         (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205E) || (c >= 0x20A0 && c <= 0x20C0) ||
+         (c >= 0x3000 && c <= 0x3029) || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) ||
+         (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) || c == 0x200D ||
+         (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xFF01 && c <= 0xFFEE) || (c >= 0x1F300 && c <= 0x1FAFF);
+}
+
+namespace {
+
+std::string utf8proc_nfc(std::string_view text) {
   utf8proc_uint8_t* dst = nullptr;
   const utf8proc_ssize_t n =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
@@ -87,6 +51,45 @@ std::string nfc(std::string_view text) {
   if (n < 0) throw InputError(fmt::format("NFC normalization failed: {}", utf8proc_errmsg(n)));
   std::string out(reinterpret_cast<const char*>(dst), static_cast<size_t>(n));
   std::free(dst);
+  return out;
+}
+
+}  // namespace
+
+bool needs_nfc(std::string_view text) {
+  for (size_t pos = 0, len = 0; pos < text.size(); pos += len) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80) {
+      len = 1;
+      continue;
+    }
+    if (!nfc_inert(code_point(text, pos, &len))) return true;
+  }
+  return false;
+}
+
+std::string nfc(std::string_view text) {
+  // Right before an inert char NFC can cut the text (nothing reorders across
+  // it or composes with it from the left), so only the stretches around
+  // other chars go through utf8proc; most text has none (ASCII first of all).
+  std::string out;
+  out.reserve(text.size());
+  size_t done = 0, cut = 0, len = 0;  // text[0, done) is in out; cut: the last safe cut
+  for (size_t pos = 0; pos < text.size();) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80 || nfc_inert(code_point(text, pos, &len))) {
+      cut = pos;
+      pos += static_cast<unsigned char>(text[pos]) < 0x80 ? 1 : len;
+      continue;
+    }
+    const size_t start = std::max(cut, done);
+    size_t end = pos + len;
+    while (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x80 &&
+           !nfc_inert(code_point(text, end, &len)))
+      end += len;
+    out.append(text.substr(done, start - done));
+    out += utf8proc_nfc(text.substr(start, end - start));
+    done = cut = pos = end;
+  }
+  out.append(text.substr(done));
   return out;
 }
 

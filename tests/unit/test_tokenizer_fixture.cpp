@@ -6,12 +6,17 @@
 
 #include <gtest/gtest.h>
 
+#include <utf8proc.h>
+
+#include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "ntks/tokenizer/tokenizer.h"
 #include "ntks/util/error.h"
 #include "test_util.h"
+#include "tokenizer/parts.h"
 
 using ntks::InputError;
 using ntks::testing::error_of;
@@ -122,6 +127,99 @@ TEST(TokenizerFixture, MergesAsPairsEqualMergesAsStrings) {
   text = replaced(text, "\"ab c\"", "[\"ab\", \"c\"]");
   const Tokenizer pairs = Tokenizer::from_json(text, "pairs");
   for (const char* s : {"abc", "bcab", " abc", "cab!"}) EXPECT_EQ(pairs.encode(s), strings.encode(s)) << s;
+}
+
+// The two merge loops of Bpe::merge (quadratic scan for short words, heap for
+// long ones) on random merge tables and words: same symbols, every time.
+TEST(TokenizerFixture, HeapMergeEqualsScanMerge) {
+  std::mt19937 rng(7);
+  for (int table = 0; table < 20; ++table) {
+    ntks::tokenizer::detail::Bpe bpe;
+    const int32_t alphabet = 2 + table % 5;
+    int32_t next_id = alphabet;
+    for (int32_t rank = 0; rank < 60; ++rank) {
+      const int32_t a = static_cast<int32_t>(rng() % static_cast<uint32_t>(next_id));
+      const int32_t b = static_cast<int32_t>(rng() % static_cast<uint32_t>(next_id));
+      const uint64_t key = ntks::tokenizer::detail::PairMap::pair_key(a, b);
+      if (bpe.merges.emplace(key, std::make_pair(rank, next_id)).second) ++next_id;
+    }
+    bpe.prepare();
+    ntks::tokenizer::detail::Bpe::Scratch scratch;
+    for (int w = 0; w < 300; ++w) {
+      std::vector<int32_t> word(1 + rng() % 150);
+      for (auto& x : word) x = static_cast<int32_t>(rng() % static_cast<uint32_t>(alphabet));
+      std::vector<int32_t> scan = word, heap = word;
+      bpe.merge(scan, scratch, false);
+      bpe.merge(heap, scratch, true);
+      ASSERT_EQ(heap, scan) << "table " << table << " word " << w;
+    }
+  }
+}
+
+std::string utf8_of(char32_t cp) {
+  utf8proc_uint8_t buf[4];
+  const auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cp), buf);
+  return std::string(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+}
+
+std::string hex_of(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) out += fmt::format("{:02X} ", c);
+  return out;
+}
+
+std::string utf8proc_nfc(const std::string& s) {
+  utf8proc_uint8_t* out = utf8proc_NFC(reinterpret_cast<const utf8proc_uint8_t*>(s.c_str()));
+  std::string r(reinterpret_cast<const char*>(out));
+  std::free(out);
+  return r;
+}
+
+// nfc() skips utf8proc over "inert" chars and cuts the text before them; that
+// is exact only if each of them has combining class 0, is its own NFC, and
+// neither it nor the first char of its decomposition is ever a later char of
+// a canonical decomposition (so it never composes with what precedes it).
+TEST(TokenizerFixture, NfcInertCharsNeverInteract) {
+  using ntks::tokenizer::detail::nfc_inert;
+  std::vector<char> later(0x110000, 0);
+  utf8proc_int32_t buf[32];
+  int boundclass = 0;
+  for (utf8proc_int32_t cp = 0; cp < 0x110000; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const auto n = utf8proc_decompose_char(cp, buf, 32, UTF8PROC_DECOMPOSE, &boundclass);
+    for (utf8proc_ssize_t i = 1; i < n; ++i) later[static_cast<size_t>(buf[i])] = 1;
+  }
+  size_t inert = 0;
+  for (utf8proc_int32_t cp = 0; cp < 0x110000; ++cp) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || !nfc_inert(static_cast<char32_t>(cp))) continue;
+    ++inert;
+    ASSERT_EQ(utf8proc_get_property(cp)->combining_class, 0) << std::hex << cp;
+    ASSERT_FALSE(later[static_cast<size_t>(cp)]) << std::hex << cp;
+    utf8proc_decompose_char(cp, buf, 32, UTF8PROC_DECOMPOSE, &boundclass);
+    ASSERT_EQ(utf8proc_get_property(buf[0])->combining_class, 0) << std::hex << cp;
+    ASSERT_FALSE(later[static_cast<size_t>(buf[0])]) << std::hex << cp;
+    const std::string c = utf8_of(static_cast<char32_t>(cp));
+    if (cp > 0) {  // utf8proc_NFC stops at NUL
+      ASSERT_EQ(utf8proc_nfc(c), c) << std::hex << cp;
+    }
+  }
+  EXPECT_GT(inert, 30000u);  // the ranges are not empty by mistake
+}
+
+// nfc() on random mixes of inert chars and chars that compose, reorder or
+// decompose (accents, Hangul jamo, kana voicing marks, singletons, Indic
+// vowel signs) equals utf8proc's NFC of the whole text.
+TEST(TokenizerFixture, NfcInPiecesEqualsNfcOfTheWhole) {
+  const std::vector<char32_t> pool = {
+      'a', 'e', 'o', ' ', 'A', 0xE9, 0x301, 0x308, 0x327, 0x323, 0x1100, 0x1161, 0x11A8, 0xAC00, 0xAC01,
+      0x304B, 0x3099, 0x309A, 0x30AB, 0x2126, 0x212B, 0x374, 0x37E, 0xF900, 0x4E00, 0xB47, 0xB3E, 0xB57,
+      0x1F600, 0x200D, 0xFE0F, 0x41F, 0x418, 0x306, 0x627, 0x653, 0x654, 0x5D0, 0x5B7, 0x1E0B, 0x1E63};
+  std::mt19937 rng(11);
+  for (int n = 0; n < 5000; ++n) {
+    std::string text;
+    for (size_t len = rng() % 12; len > 0; --len) text += utf8_of(pool[rng() % pool.size()]);
+    ASSERT_EQ(ntks::tokenizer::detail::nfc(text), utf8proc_nfc(text)) << hex_of(text);
+  }
 }
 
 }  // namespace

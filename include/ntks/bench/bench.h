@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -37,5 +38,47 @@ struct ForwardBenchResult {
 /// Random checkpoint of the given shape (written to a temp folder), loaded
 /// and run `reps` times on batch x seq_len tokens after one warm-up pass.
 ForwardBenchResult forward_bench(const ForwardBenchOptions& opt);
+
+// ---- tokenizer (tokenizer_bench.cpp) -----------------------------------------
+// Our Tokenizer::encode against Hugging Face's Rust tokenizers (the npm binding,
+// run by bench/hf_tokenizer_bench.js under node on one thread) on the same
+// documents in one run, then our rate over several thread counts.
+
+struct TokenizerBenchOptions {
+  std::string tokenizer;       ///< tokenizer.json
+  std::string text;            ///< documents: "text" of each line of a .jsonl, else each line; "" = generated
+  size_t generated_bytes = 8u << 20;  ///< size of the generated text
+  std::vector<int> threads = {1, 2};
+  int reps = 3;                ///< timed passes per figure; the fastest counts
+  bool add_special_tokens = true;
+  std::string hf_script = "bench/hf_tokenizer_bench.js";  ///< "" skips Hugging Face
+  std::string node = "node";
+};
+
+struct TokenizerRate {
+  int threads = 1;
+  double seconds = 0;      ///< fastest pass over all documents
+  double cpu_seconds = 0;  ///< CPU time of that pass, summed over its threads (ours only)
+  double mb_per_s = 0, tokens_per_s = 0;
+};
+
+struct TokenizerBenchResult {
+  size_t documents = 0, bytes = 0;
+  uint64_t tokens = 0;                ///< ours, over all documents
+  std::string text_source;            ///< what the documents are
+  std::vector<TokenizerRate> ours;    ///< one per entry of threads
+  bool hf_ran = false;
+  std::string hf_note;                ///< why Hugging Face did not run, or its version
+  TokenizerRate hf;                   ///< one thread
+  uint64_t hf_tokens = 0;             ///< must equal tokens
+};
+
+/// Deterministic mixed text of about `bytes` bytes in documents of 0.5-8 KB:
+/// English prose, source code, numbers and dates, CJK, Cyrillic, Arabic,
+/// accented and combining Latin, emoji, and runs of spaces, tabs and newlines.
+std::vector<std::string> generate_tokenizer_text(size_t bytes, uint64_t seed = 1);
+
+/// Runs both tokenizers; throws InputError when a file cannot be read.
+TokenizerBenchResult tokenizer_bench(const TokenizerBenchOptions& opt);
 
 }  // namespace ntks::bench
