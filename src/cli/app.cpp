@@ -29,6 +29,8 @@ const std::vector<Command>& commands() {
       tokenize_command(),
       index_command(),
       check_data_command(),
+      embed_command(),
+      warmup_command(),
   };
   return all;
 }

@@ -1,9 +1,12 @@
 // `ntk-select bench`: throughput figures as fractions of this machine's GEMM peak.
 
+#include <exception>
 #include <iostream>
 
 #include "command.h"
+#include "inputs.h"
 #include "ntks/bench/bench.h"
+#include "ntks/bench/grads_bench.h"
 #include "ntks/config/enums.h"
 #include "ntks/log/log.h"
 #include "ntks/model/device.h"
@@ -36,13 +39,112 @@ void bench_forward(Context& ctx, at::Device device, at::ScalarType dtype) {
       r.gflops, 100 * r.fraction_of_peak, c10::toString(dtype), r.peak.gflops, r.peak.n, at::get_num_threads());
 }
 
+// Ours against Hugging Face's tokenizers on the same documents, then ours on
+// more threads.
+void bench_tokenizer(Context& ctx) {
+  const auto& a = ctx.args;
+  bench::TokenizerBenchOptions o;
+  o.tokenizer = a["tokenizer"].as<std::string>();
+  if (o.tokenizer.empty()) o.tokenizer = ctx.cfg.model.tokenizer;
+  if (o.tokenizer.empty() && !ctx.cfg.model.path.empty()) o.tokenizer = ctx.cfg.model.path + "/tokenizer.json";
+  if (o.tokenizer.empty())
+    throw UsageError("--what tokenizer needs --tokenizer FILE (or model.tokenizer or model.path in the config)");
+  o.text = a["text"].as<std::string>();
+  const double mb = a["text-mb"].as<double>();
+  if (!(mb > 0)) throw UsageError("--text-mb must be > 0");
+  o.generated_bytes = static_cast<size_t>(mb * 1e6);
+  o.threads.clear();
+  for (const std::string& t : split(a["threads-list"].as<std::string>(), ',')) {
+    int n = 0;
+    try {
+      size_t used = 0;
+      n = std::stoi(t, &used);
+      if (used != t.size()) n = 0;
+    } catch (const std::exception&) {
+      n = 0;
+    }
+    if (n < 1) throw UsageError(fmt::format("--threads-list '{}': expected positive integers such as 1,2,4", t));
+    o.threads.push_back(n);
+  }
+  o.reps = a["reps"].as<int>();
+  if (o.reps < 1) throw UsageError("--reps must be >= 1");
+  o.add_special_tokens = !a.count("no-special-tokens");
+  o.hf_script = a.count("no-hf") ? "" : a["hf-script"].as<std::string>();
+  o.node = a["node"].as<std::string>();
+  bench::TokenizerBenchResult r = bench::tokenizer_bench(o);
+
+  std::cout << fmt::format(
+      "tokenizer: {}\n  text: {} documents, {:.2f} MB, {} tokens (ours, add_special_tokens={}); {}\n", o.tokenizer,
+      r.documents, static_cast<double>(r.bytes) / 1e6, r.tokens, o.add_special_tokens, r.text_source);
+  const bench::TokenizerRate* one = nullptr;
+  for (const auto& rate : r.ours)
+    if (rate.threads == 1) one = &rate;
+  if (r.hf_ran) {
+    std::cout << fmt::format("  hf   1 thread : {:8.2f} MB/s {:11.0f} tokens/s  ({})\n", r.hf.mb_per_s,
+                             r.hf.tokens_per_s, r.hf_note);
+  } else {
+    std::cout << "  " << r.hf_note << "\n";
+  }
+  for (const auto& rate : r.ours) {
+    std::string extra = fmt::format("cpu {:.3f} s over {:.3f} s wall", rate.cpu_seconds, rate.seconds);
+    if (one && rate.threads > 1)
+      extra += fmt::format(", {:.2f}x the 1-thread rate, {:.0f}% CPU efficiency", rate.mb_per_s / one->mb_per_s,
+                           100 * one->cpu_seconds / rate.cpu_seconds);
+    if (r.hf_ran && rate.threads == 1) extra += fmt::format(", {:.2f}x Hugging Face", rate.mb_per_s / r.hf.mb_per_s);
+    std::cout << fmt::format("  ours {} thread{}: {:8.2f} MB/s {:11.0f} tokens/s  ({})\n", rate.threads,
+                             rate.threads == 1 ? " " : "s", rate.mb_per_s, rate.tokens_per_s, extra);
+  }
+  if (r.hf_ran) {
+    if (r.hf_tokens != r.tokens)
+      throw InternalError(fmt::format("tokenizer bench: Hugging Face made {} tokens and we made {} on the same "
+                                      "text, so some ids differ (tests/tokenizer/make_golden.js makes goldens)",
+                                      r.hf_tokens, r.tokens));
+    std::cout << fmt::format("  token counts agree: {} both\n", r.tokens);
+  }
+}
+
+// Defaults are the grads bench's own (a ~32M-parameter llama, 8 x 256 tokens);
+// the shape options override them only when given.
+void bench_grads(Context& ctx, at::Device device, at::ScalarType dtype) {
+  const auto& a = ctx.args;
+  bench::GradsBenchOptions o;
+  const auto given = [&](const char* name) { return !a[name].defaulted(); };
+  if (given("layers")) o.layers = a["layers"].as<int64_t>();
+  if (given("hidden")) o.hidden = a["hidden"].as<int64_t>();
+  if (given("intermediate")) o.intermediate = a["intermediate"].as<int64_t>();
+  if (given("heads")) o.heads = a["heads"].as<int64_t>();
+  if (given("kv-heads")) o.kv_heads = a["kv-heads"].as<int64_t>();
+  if (given("vocab")) o.vocab = a["vocab"].as<int64_t>();
+  if (given("batch")) o.batch = a["batch"].as<int64_t>();
+  if (given("seq-len")) o.seq_len = a["seq-len"].as<int64_t>();
+  if (given("reps")) o.reps = a["reps"].as<int>();
+  o.lora_r = a["lora-r"].as<int64_t>();
+  o.dim = a["dim"].as<int64_t>();
+  o.loop = a.count("no-loop") == 0;
+  o.dtype = dtype;
+  o.device = device;
+  const bench::GradsBenchResult r = bench::grads_bench(o);
+  std::cout << fmt::format(
+      "grads: {:.1f}M-parameter llama, LoRA r={} ({} parameters), {} x {} tokens per batch, {} on {}, {} threads\n"
+      "  batched per-sample gradients {:.3f} s/batch, {:.1f} GFLOP/s = {:.0f}% of the GEMM peak ({:.1f} GFLOP/s)\n",
+      r.params_millions, o.lora_r, r.lora_params, o.batch, o.seq_len, c10::toString(dtype), device.str(),
+      at::get_num_threads(), r.batched_s, r.gflops, 100 * r.fraction_of_peak, r.peak.gflops);
+  if (o.loop)
+    std::cout << fmt::format("  one-sample loop {:.3f} s/batch: batched is {:.2f}x faster (target >= 5x); "
+                             "max relative difference {:.1e}\n",
+                             r.loop_s, r.speedup, r.max_rel_diff);
+  std::cout << fmt::format("  projected to d={}: {:.3f} s/batch, projection {:.3f} s = {:.1f}% of it (target <= 15%), "
+                           "{:.1f} GFLOP/s; generating all signs once {:.3f} s\n",
+                           o.dim, r.projected_s, r.projection_s, 100 * r.projection_fraction, r.projection_gflops,
+                           r.generation_s);
+}
+
 int run(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;
-  auto dt = config::parse_enum<config::DType>(a["dtype"].as<std::string>());
-  if (!dt) throw UsageError("--dtype must be bf16, fp16 or fp32");
+  const config::DType dt = dtype_option("dtype", a["dtype"].as<std::string>());
   at::Device device = model::choose_device(ctx.cfg.model.device, ctx.comm.local_rank());
-  at::ScalarType dtype = model::compute_dtype(*dt);
+  at::ScalarType dtype = model::compute_dtype(dt);
   for (const std::string& what : split(a["what"].as<std::string>(), ',')) {
     if (what == "gemm") {
       bench::GemmPeak p = bench::gemm_peak(dtype, device);
@@ -50,8 +152,12 @@ int run(Context& ctx) {
                                c10::toString(dtype), device.str(), p.n, at::get_num_threads());
     } else if (what == "forward") {
       bench_forward(ctx, device, dtype);
+    } else if (what == "tokenizer") {
+      bench_tokenizer(ctx);
+    } else if (what == "grads") {
+      bench_grads(ctx, device, dtype);
     } else {
-      throw UsageError(fmt::format("--what '{}': expected gemm or forward", what));
+      throw UsageError(fmt::format("--what '{}': expected gemm, forward, tokenizer or grads", what));
     }
   }
   return 0;
@@ -62,13 +168,19 @@ int run(Context& ctx) {
 Command bench_command() {
   Command c;
   c.name = "bench";
-  c.summary = "measure GEMM peak and model throughput (as a fraction of that peak) on this machine";
+  c.summary = "measure GEMM peak, model throughput (as a fraction of that peak) and tokenizer speed";
   c.description =
       "Each figure is reported with this machine's own GEMM peak in the same dtype, measured in\n"
-      "the same process with the same threads, so it can be compared across machines.";
+      "the same process with the same threads, so it can be compared across machines.\n"
+      "--what tokenizer times our tokenizer and Hugging Face's Rust tokenizers (npm package\n"
+      "`tokenizers` run by node on one thread, bench/hf_tokenizer_bench.js) on the same documents\n"
+      "in one run, checks that both made as many tokens, then times ours on --threads-list threads.\n"
+      "Without --text the documents are generated (deterministic: English prose, code, numbers,\n"
+      "CJK, Cyrillic, Arabic, accented Latin, emoji, runs of spaces and newlines). Each figure is\n"
+      "the fastest of --reps passes. bench/tokenizer.sh fetches the files and the npm package.";
   c.options = [](po::options_description& o) {
     o.add_options()
-        ("what", po::value<std::string>()->default_value("gemm,forward"), "comma-separated: gemm, forward")
+        ("what", po::value<std::string>()->default_value("gemm,forward"), "comma-separated: gemm, forward, tokenizer, grads (grads: batched per-sample LoRA gradients vs a one-sample loop, and the projection share; shape options override its ~32M-parameter default model)")
         ("dtype", po::value<std::string>()->default_value("fp32"), "bf16, fp16 or fp32")
         ("layers", po::value<int64_t>()->default_value(8), "forward: decoder layers")
         ("hidden", po::value<int64_t>()->default_value(512), "forward: hidden size")
@@ -78,7 +190,21 @@ Command bench_command() {
         ("vocab", po::value<int64_t>()->default_value(32000), "forward: vocabulary (counts toward parameters)")
         ("batch", po::value<int64_t>()->default_value(4), "forward: sequences per batch")
         ("seq-len", po::value<int64_t>()->default_value(512), "forward: tokens per sequence")
-        ("reps", po::value<int>()->default_value(5), "forward: timed passes");
+        ("reps", po::value<int>()->default_value(5), "forward, tokenizer: timed passes")
+        ("tokenizer", po::value<std::string>()->default_value(""),
+         "tokenizer: tokenizer.json (default: model.tokenizer, else model.path/tokenizer.json)")
+        ("text", po::value<std::string>()->default_value(""),
+         "tokenizer: documents, the \"text\" of each line of a .jsonl or else each line (default: generated)")
+        ("text-mb", po::value<double>()->default_value(8), "tokenizer: size of the generated text in MB")
+        ("threads-list", po::value<std::string>()->default_value("1,2"), "tokenizer: our thread counts, e.g. 1,2,4")
+        ("no-special-tokens", "tokenizer: encode with add_special_tokens false (both sides)")
+        ("hf-script", po::value<std::string>()->default_value("bench/hf_tokenizer_bench.js"),
+         "tokenizer: Hugging Face's side (run by node)")
+        ("node", po::value<std::string>()->default_value("node"), "tokenizer: the Node.js binary")
+        ("no-hf", "tokenizer: time ours only")
+        ("lora-r", po::value<int64_t>()->default_value(8), "grads: LoRA rank on all seven projections")
+        ("dim", po::value<int64_t>()->default_value(8192), "grads: projection dimension d")
+        ("no-loop", "grads: skip the one-sample-at-a-time comparison");
   };
   c.run = run;
   return c;

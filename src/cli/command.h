@@ -44,5 +44,7 @@ Command bench_command();
 Command tokenize_command();
 Command index_command();
 Command check_data_command();
+Command embed_command();
+Command warmup_command();
 
 }  // namespace ntks::cli

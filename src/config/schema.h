@@ -67,7 +67,7 @@ void visit(V& v, WarmupConfig& c) {
   v.field("warmup_ratio", c.warmup_ratio, "share of steps with linear warm-up (paper: 0.03)");
   v.field("weight_decay", c.weight_decay, "AdamW weight decay (paper: 0)");
   v.field("max_grad_norm", c.max_grad_norm, "gradient clipping norm; 0 disables");
-  v.field("batch_size", c.batch_size, "samples per device per micro-batch (paper: 8)");
+  v.field("batch_size", c.batch_size, "samples per micro-batch at most; a step uses batch_size x grad_accum samples over all ranks (paper: 8)");
   v.field("grad_accum", c.grad_accum, "micro-batches per optimizer step (paper: 8)");
 }
 

@@ -62,7 +62,7 @@ void SampleReader::reject(int64_t global, std::string_view line, const std::stri
     log::warn("{}: {}{}", index_.where(global), message,
               seen == kWarnings ? " (further ones only counted and written to the skip log)" : "");
   }
-  if (skip_log_) skip_log_->add(index_.files()[loc.file], loc.line, loc.offset, reason, message, line);
+  if (skip_log_) skip_log_->add(global, index_.files()[loc.file], loc.line, loc.offset, reason, message, line);
 }
 
 void SampleReader::handle(int64_t global, std::string_view line, const std::function<void(Sample&&)>& fn) {
@@ -100,6 +100,7 @@ void SampleReader::handle(int64_t global, std::string_view line, const std::func
     return;
   }
 
+  s.source_tokens = static_cast<int64_t>(s.ids.size());
   const auto max_len = static_cast<size_t>(cfg_.model.max_seq_len);
   if (s.ids.size() > max_len) {
     const size_t n = s.ids.size();

@@ -25,11 +25,44 @@ SkipLog::~SkipLog() {
   }
 }
 
-void SkipLog::add(const std::string& file, uint64_t line, uint64_t offset, std::string_view reason,
+std::unique_ptr<SkipLog> SkipLog::resume(const std::string& path, int64_t keep_below) {
+  const std::string partial = path + ".partial";
+  std::string kept;
+  int64_t count = 0;
+  if (std::FILE* in = std::fopen(partial.c_str(), "rb")) {
+    std::string text;
+    char buf[1 << 16];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) text.append(buf, n);
+    std::fclose(in);
+    // Only whole lines count: a kill may have cut the last one short.
+    size_t start = 0;
+    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+      const std::string_view line(text.data() + start, nl - start);
+      const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.contains("index") && j["index"].is_number_integer() &&
+          j["index"].get<int64_t>() < keep_below) {
+        kept.append(line);
+        kept += '\n';
+        ++count;
+      }
+    }
+  }
+  std::FILE* out = std::fopen(partial.c_str(), "wb");
+  if (!out || std::fwrite(kept.data(), 1, kept.size(), out) != kept.size())
+    throw InputError(fmt::format("{}: cannot be written ({})", partial, std::strerror(errno)));
+  return std::unique_ptr<SkipLog>(new SkipLog(path, out, count));
+}
+
+void SkipLog::flush() {
+  if (out_ && (std::fflush(out_) != 0 || ::fsync(fileno(out_)) != 0))
+    throw InputError(fmt::format("{}.partial: write failed ({})", path_, std::strerror(errno)));
+}
+
+void SkipLog::add(int64_t index, const std::string& file, uint64_t line, uint64_t offset, std::string_view reason,
                   std::string_view message, std::string_view text) {
   NTKS_CHECK(out_ != nullptr, "SkipLog::add after close() of {}", path_);
-  nlohmann::json j = {{"file", file},     {"line", line},       {"offset", offset},
-                      {"reason", reason}, {"message", message}};
+  nlohmann::json j = {{"index", index},   {"file", file},       {"line", line},
+                      {"offset", offset}, {"reason", reason}, {"message", message}};
   if (find_invalid_utf8(text) == std::string_view::npos) {
     j["text"] = text;
   } else {

@@ -100,6 +100,7 @@ TEST(SampleReader, SkipModeDeliversGoodLinesAndLogsEveryBadOne) {
   ASSERT_EQ(log.size(), 4u);
   EXPECT_EQ(log[0]["file"], f.corpus);
   EXPECT_EQ(log[0]["line"], 3);
+  EXPECT_EQ(log[0]["index"], 2);
   EXPECT_EQ(log[0]["reason"], "json");
   EXPECT_EQ(log[0]["text"], R"({"instruction": "broken", "output": )");
   EXPECT_EQ(log[1]["line"], 6);
@@ -152,6 +153,7 @@ TEST(SampleReader, OverlongIsTruncatedOrDroppedAndAlwaysCounted) {
     skip.close();
     ASSERT_EQ(got.size(), 1u);
     EXPECT_TRUE(got[0].truncated);
+    EXPECT_EQ(got[0].source_tokens, static_cast<int64_t>(full));
     EXPECT_EQ(got[0].ids.size(), full - 10);
     EXPECT_EQ(got[0].response_mask.size(), full - 10);
     EXPECT_EQ(reader.stats().truncated, 1);
@@ -191,11 +193,41 @@ TEST(SampleReader, UnclosedSkipLogLeavesNoFile) {
   TempDir dir;
   {
     data::SkipLog skip(dir.file("s.jsonl"));
-    skip.add("f", 1, 0, "json", "bad", "x");
+    skip.add(0, "f", 1, 0, "json", "bad", "x");
     EXPECT_TRUE(std::filesystem::exists(dir.file("s.jsonl.partial")));
   }
   EXPECT_FALSE(std::filesystem::exists(dir.file("s.jsonl")));
   EXPECT_FALSE(std::filesystem::exists(dir.file("s.jsonl.partial")));
+}
+
+TEST(SampleReader, SkipLogResumeKeepsOnlyCommittedEntries) {
+  TempDir dir;
+  const std::string path = dir.file("s.jsonl");
+  {
+    data::SkipLog skip(path);
+    for (int64_t i : {1, 4, 9, 12}) skip.add(i, "f", static_cast<uint64_t>(i + 1), 0, "json", "bad", "x");
+    skip.flush();
+    // a kill mid-write leaves half a line behind
+    std::FILE* f = std::fopen((path + ".partial").c_str(), "ab");
+    std::fputs("{\"index\": 3, \"fi", f);
+    std::fclose(f);
+    std::rename((path + ".partial").c_str(), (path + ".keep").c_str());
+  }  // the destructor removes .partial as an unclosed log does; restore what a kill leaves
+  std::rename((path + ".keep").c_str(), (path + ".partial").c_str());
+  auto resumed = data::SkipLog::resume(path, 9);
+  EXPECT_EQ(resumed->count(), 2);
+  resumed->add(10, "f", 11, 0, "utf8", "bad", "y");
+  resumed->close();
+  const auto log = read_jsonl(path);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0]["index"], 1);
+  EXPECT_EQ(log[1]["index"], 4);
+  EXPECT_EQ(log[2]["index"], 10);
+  // no partial file: a fresh log
+  auto fresh = data::SkipLog::resume(dir.file("new.jsonl"), 100);
+  EXPECT_EQ(fresh->count(), 0);
+  fresh->close();
+  EXPECT_TRUE(read_jsonl(dir.file("new.jsonl")).empty());
 }
 
 TEST(SampleReader, TemplateAutoFollowsTheTokenizer) {

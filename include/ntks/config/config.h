@@ -74,7 +74,7 @@ struct WarmupConfig {
   double warmup_ratio = 0.03;       ///< share of steps with linear warm-up (paper: 0.03)
   double weight_decay = 0;          ///< AdamW weight decay (paper: 0)
   double max_grad_norm = 1.0;       ///< gradient clipping; 0 disables (Hugging Face default)
-  std::int64_t batch_size = 8;      ///< samples per device per micro-batch (paper: 8)
+  std::int64_t batch_size = 8;      ///< samples per micro-batch at most; a step uses batch_size x grad_accum samples over all ranks (paper: 8)
   std::int64_t grad_accum = 8;      ///< micro-batches per optimizer step (paper: 8)
 };
 

@@ -30,6 +30,7 @@ struct Sample {
   std::vector<int32_t> ids;            ///< at most model.max_seq_len tokens
   std::vector<uint8_t> response_mask;  ///< 1 for the tokens the loss trains on
   bool truncated = false;              ///< cut to model.max_seq_len
+  int64_t source_tokens = 0;           ///< tokens before truncation
 };
 
 /// What happened to the lines read.
@@ -48,25 +49,32 @@ struct ReadStats {
 };
 
 /// JSONL file of the lines that did not become samples, one object per line:
-/// {"file", "line", "offset", "reason", "message", "text"} ("text" is the line,
-/// with invalid UTF-8 replaced by U+FFFD and "invalid_utf8": true then). It is
-/// written to "<path>.partial" and renamed by close(), so a crash never leaves
-/// a file that looks complete.
+/// {"index", "file", "line", "offset", "reason", "message", "text"} ("index" is
+/// the global record index; "text" is the line, with invalid UTF-8 replaced by
+/// U+FFFD and "invalid_utf8": true then). It is written to "<path>.partial" and
+/// renamed by close(), so a crash never leaves a file that looks complete.
 class SkipLog {
  public:
   explicit SkipLog(std::string path);
+  /// Continues the "<path>.partial" of an interrupted run, keeping only its
+  /// entries with index < `keep_below` (the records whose outcome was
+  /// committed); starts a new file when there is none.
+  static std::unique_ptr<SkipLog> resume(const std::string& path, int64_t keep_below);
   ~SkipLog();  ///< removes an unclosed .partial file
   SkipLog(const SkipLog&) = delete;
   SkipLog& operator=(const SkipLog&) = delete;
 
-  void add(const std::string& file, uint64_t line, uint64_t offset, std::string_view reason,
+  void add(int64_t index, const std::string& file, uint64_t line, uint64_t offset, std::string_view reason,
            std::string_view message, std::string_view text);
+  /// Makes the entries so far durable (before the rows they account for are committed).
+  void flush();
   void close();
   const std::string& path() const { return path_; }
   int64_t count() const { return count_; }
 
  private:
   std::string path_;
+  SkipLog(std::string path, std::FILE* out, int64_t count) : path_(std::move(path)), out_(out), count_(count) {}
   std::FILE* out_ = nullptr;
   int64_t count_ = 0;
 };

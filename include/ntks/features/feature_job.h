@@ -1,0 +1,64 @@
+#pragma once
+// One feature file of one shard, written block by block and resumable: the
+// shared engine of the embed and grads stages.
+//
+// The job's records (global indices, in order) are cut into blocks of
+// `block_rows` consecutive entries, counted from the start of the whole list
+// the caller sharded, so block boundaries — and hence which samples share a
+// batch — do not depend on the number of ranks or shards. Per block: read and
+// tokenize the samples (bad lines go to the skip log), compute their rows,
+// make the skip entries durable, then append the rows (durable). A killed run
+// leaves "<out>.partial" and "<skip>.partial"; the next run continues after
+// the block of the last committed row, dropping skip entries past it, so no
+// row is lost or written twice.
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ntks/config/config.h"
+#include "ntks/data/corpus_index.h"
+#include "ntks/data/sample_reader.h"
+#include "ntks/store/feature_file.h"
+
+namespace ntks::tokenizer {
+class Tokenizer;
+}
+
+namespace ntks::features {
+
+struct FeatureJob {
+  std::string out_path;          ///< final feature file
+  std::string skip_path;         ///< skip log of this job
+  store::FeatureFileSpec spec;   ///< dim, dtype, kind and the metadata (fingerprints)
+  std::vector<int64_t> records;  ///< global record indices, in order
+  int64_t first_position = 0;    ///< position of records[0] in the list the caller sharded
+  int64_t block_rows = 1024;     ///< records per block (store.block_rows)
+  std::string label;             ///< progress label
+};
+
+/// Rows [n, dim] (fp32, CPU) of `samples`, in their order.
+using ComputeRows = std::function<at::Tensor(const std::vector<data::Sample>& samples)>;
+
+struct FeatureJobResult {
+  int64_t rows = 0;          ///< rows in the finished file
+  int64_t resumed_rows = 0;  ///< rows found in a partial file and kept
+  bool reused = false;       ///< the file was already complete with the same metadata
+  data::ReadStats stats;     ///< records read by this run (not those of a resumed part)
+};
+
+/// Runs the job. A complete file at out_path with the same metadata is kept
+/// as it is; one with other metadata, or a partial file with other metadata,
+/// is replaced (with a warning).
+FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex& index, const config::Config& cfg,
+                                 const tokenizer::Tokenizer& tok, const ComputeRows& compute);
+
+/// The [begin, end) positions of shard `shard` of `num_shards` over `n`
+/// records cut into blocks of `block_rows`: whole blocks only, balanced by
+/// block count.
+data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards);
+
+}  // namespace ntks::features

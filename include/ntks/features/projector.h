@@ -1,0 +1,60 @@
+#pragma once
+// The random projection of per-sample LoRA gradients (DESIGN §2 step 4):
+//   ĝ = Pᵀ g / √d,  P ∈ {-1, +1}^{|LoRA| × d}
+// with P[i, j] drawn by a counter-based generator keyed by (seed, i, j), where
+// i is the parameter's index in the unprojected layout (layer-major; modules
+// q, k, v, o, gate, up, down; lora_A before lora_B; row-major) and j the
+// output column. Any block of rows can be generated on its own, so P is never
+// materialised whole, and every rank, shard layout, batch size and device
+// sees the same matrix.
+//
+// Speed: P is regenerated for every batch (|LoRA| × d signs), so a row is
+// expanded from its 64-bit words through a byte -> 8 floats table into one
+// reused block buffer, rows in parallel (at::parallel_for), and multiplied
+// with one addmm per block. Generation always runs on the CPU; for a CUDA
+// `out` each block is copied to the device before the addmm, so the matrix is
+// bit-identical on every device (a device-side generator is future work).
+//
+// The generator:
+//   mix(x)      = splitmix64 finaliser of x + 0x9E3779B97F4A7C15
+//   row_key(i)  = mix(mix(seed) ^ mix(i))
+//   word(i, w)  = mix(row_key(i) + w)                  (64 columns per word)
+//   P[i, j]     = bit (j mod 64) of word(i, j / 64) ? -1 : +1
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace ntks::features {
+
+/// splitmix64's output function of x + golden gamma (Steele et al. 2014).
+uint64_t mix64(uint64_t x);
+
+/// P[i, j] as ±1.
+int rademacher_sign(uint64_t seed, uint64_t i, uint64_t j);
+
+class Projector {
+ public:
+  /// dim: d, the projected size (> 0, a multiple of 64 is fastest);
+  /// block_rows: rows of P generated at once (memory: block_rows × d floats;
+  /// the fused CPU path keeps block_rows × d/64 words of signs, 256 KB at
+  /// 256 × 8192, which measured fastest).
+  Projector(uint64_t seed, int64_t dim, int64_t block_rows = 256);
+
+  int64_t dim() const { return dim_; }
+
+  /// Rows [first_row, first_row + rows) of P (±1, not yet divided by √d), fp32 on `device`.
+  at::Tensor rows(uint64_t first_row, int64_t rows, at::Device device = at::kCPU) const;
+
+  /// out[b, :] += g[b, :] · P[first_row : first_row + g.size(1), :] / √d for a
+  /// slice of the gradient that starts at parameter index first_row.
+  /// g: [batch, n] fp32; out: [batch, dim] fp32, same device.
+  void accumulate(const at::Tensor& g, uint64_t first_row, at::Tensor& out) const;
+
+ private:
+  uint64_t seed_;
+  int64_t dim_;
+  int64_t block_rows_;
+};
+
+}  // namespace ntks::features

@@ -1,0 +1,178 @@
+// Batched per-sample gradients against the one-sample loop they replace, and
+// the projection's share of the grads stage.
+
+#include "ntks/bench/grads_bench.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <limits>
+
+#include "ntks/features/project.h"
+#include "ntks/features/projector.h"
+#include "ntks/features/sample_grads.h"
+#include "ntks/model/decoder.h"
+#include "ntks/model/random_checkpoint.h"
+
+namespace ntks::bench {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Fastest of `reps` runs after one warm-up.
+double fastest(int reps, at::Device device, const std::function<void()>& run) {
+  auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
+  run();
+  sync();
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < std::max(1, reps); ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    run();
+    sync();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+// The baseline: each sample alone through an ordinary autograd graph over
+// the adapter tensors. Returns the gradients [B, |LoRA|].
+at::Tensor one_sample_loop(const model::Decoder& dec, const features::Batch& batch, config::GradOutput output) {
+  std::vector<at::Tensor> params = dec.lora_parameters();
+  for (auto& p : params) p.requires_grad_(true);
+  const int64_t B = batch.ids.size(0), T = batch.ids.size(1);
+  const at::Tensor counts = features::scored_token_counts(batch);
+  std::vector<at::Tensor> rows;
+  for (int64_t b = 0; b < B; ++b) {
+    at::Tensor ids = batch.ids.narrow(0, b, 1), mask = batch.mask.narrow(0, b, 1);
+    at::Tensor weight = (batch.response.narrow(0, b, 1).narrow(1, 1, T - 1) /
+                         static_cast<double>(counts[b].item<int64_t>()));
+    at::Tensor h = dec.hidden_states(ids, mask).narrow(1, 0, T - 1);
+    at::Tensor f;
+    if (output == config::GradOutput::logit_sum) {
+      f = (torch::matmul(h.to(at::kFloat), dec.lm_head_row_sum()) * weight).sum();
+    } else {
+      at::Tensor logp = torch::log_softmax(dec.logits(h).to(at::kFloat), -1);
+      f = (logp.gather(2, ids.narrow(1, 1, T - 1).unsqueeze(2)).squeeze(2) * weight).sum();
+    }
+    std::vector<at::Tensor> g = torch::autograd::grad({f}, params);
+    std::vector<at::Tensor> flat;
+    for (auto& x : g) flat.push_back(x.flatten());
+    rows.push_back(torch::cat(flat));
+  }
+  for (auto& p : params) p.requires_grad_(false);
+  return torch::stack(rows);
+}
+
+}  // namespace
+
+GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
+  namespace fs = std::filesystem;
+  model::RandomCheckpointOptions ck;
+  model::HfConfig& c = ck.config;
+  c.arch = model::Arch::llama;
+  c.architecture = "LlamaForCausalLM";
+  c.num_layers = opt.layers;
+  c.hidden_size = opt.hidden;
+  c.intermediate_size = opt.intermediate;
+  c.num_heads = opt.heads;
+  c.num_kv_heads = opt.kv_heads;
+  c.head_dim = opt.hidden / opt.heads;
+  c.vocab_size = opt.vocab;
+  c.max_position_embeddings = std::max<int64_t>(2048, opt.seq_len);
+  fs::path dir = fs::temp_directory_path() / ("ntks-grads-bench-" + std::to_string(::getpid()));
+  model::write_random_checkpoint(dir.string(), ck);
+  model::Decoder dec = model::Decoder::load(dir.string(), opt.dtype, opt.device);
+  fs::remove_all(dir);
+
+  model::LoraSpec spec;
+  spec.r = opt.lora_r;
+  spec.alpha = opt.lora_alpha;
+  spec.dropout = 0;
+  dec.add_lora(spec, 1);
+  at::Generator gen = at::detail::createCPUGenerator(2);
+  for (auto& layer : dec.layers())
+    for (auto& lin : layer.proj)
+      if (lin.has_lora()) lin.lora().b = at::empty(lin.lora().b.sizes()).normal_(0, 0.02, gen).to(opt.device);
+
+  const int64_t B = opt.batch, T = opt.seq_len, H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
+  const int64_t layer_params = H * c.num_heads * D * 2 + H * c.num_kv_heads * D * 2 + 3 * H * I;
+  GradsBenchResult r;
+  r.params_millions = (static_cast<double>(layer_params) * c.num_layers + 2.0 * c.vocab_size * H) / 1e6;
+  r.lora_params = features::lora_parameter_count(dec);
+
+  features::Batch batch;
+  batch.ids = torch::randint(0, c.vocab_size, {B, T}, torch::kLong).to(opt.device);
+  batch.mask = torch::ones({B, T}, torch::kLong).to(opt.device);
+  batch.response = torch::zeros({B, T}, torch::kFloat);
+  batch.response.narrow(1, T / 2, T - T / 2).fill_(1);
+  batch.response = batch.response.to(opt.device);
+
+  r.batched_s = fastest(opt.reps, opt.device, [&] {
+    features::per_sample_grads(dec, batch, opt.output, 1.0, [](int64_t, const at::Tensor&) {});
+  });
+  if (opt.loop) {
+    at::Tensor looped;
+    r.loop_s = fastest(opt.reps, opt.device, [&] { looped = one_sample_loop(dec, batch, opt.output); });
+    r.speedup = r.loop_s / r.batched_s;
+    at::Tensor batched = features::batch_features(dec, batch, opt.output, 1.0, nullptr);
+    r.max_rel_diff = ((batched - looped).abs().max() / looped.abs().max()).item<double>();
+  }
+
+  features::Projector projector(42, opt.dim);
+  double projection = 0;
+  auto projected_step = [&] {
+    at::Tensor out = at::zeros({B, opt.dim}, at::TensorOptions().dtype(at::kFloat).device(opt.device));
+    projection = 0;
+    features::per_sample_grads(dec, batch, opt.output, 1.0, [&](int64_t offset, const at::Tensor& g) {
+      if (opt.device.is_cuda()) torch::cuda::synchronize();
+      auto t0 = std::chrono::steady_clock::now();
+      projector.accumulate(g, static_cast<uint64_t>(offset), out);
+      if (opt.device.is_cuda()) torch::cuda::synchronize();
+      projection += seconds_since(t0);
+    });
+  };
+  // The projection's share within the same (fastest) run.
+  projected_step();  // warm-up
+  r.projected_s = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < std::max(1, opt.reps); ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    projected_step();
+    if (opt.device.is_cuda()) torch::cuda::synchronize();
+    const double s = seconds_since(t0);
+    if (s < r.projected_s) {
+      r.projected_s = s;
+      r.projection_s = projection;
+    }
+  }
+  r.projection_fraction = r.projection_s / r.projected_s;
+  r.projection_gflops = 2.0 * B * static_cast<double>(r.lora_params) * opt.dim / r.projection_s / 1e9;
+  {
+    auto t0 = std::chrono::steady_clock::now();
+    const int64_t block = 256;
+    for (int64_t i = 0; i < r.lora_params; i += block)
+      projector.rows(static_cast<uint64_t>(i), std::min(block, r.lora_params - i));
+    r.generation_s = seconds_since(t0);
+  }
+
+  // FLOPs per token of the gradient step (see grads_bench.h).
+  double lora_per_token = 0;
+  for (const auto& layer : dec.layers())
+    for (const auto& lin : layer.proj)
+      if (lin.has_lora()) lora_per_token += 8.0 * opt.lora_r * static_cast<double>(lin.in_features() + lin.out_features());
+  const double per_token =
+      c.num_layers * (4.0 * layer_params + 12.0 * T * c.num_heads * D) + lora_per_token + 4.0 * H;
+  r.gflops = per_token * static_cast<double>(B * T) / r.batched_s / 1e9;
+  r.peak = gemm_peak(at::kFloat, opt.device, 0.5);
+  r.fraction_of_peak = r.gflops / r.peak.gflops;
+  return r;
+}
+
+}  // namespace ntks::bench

@@ -1,0 +1,143 @@
+// run_feature_job(): the resumable block loop shared by embed and grads.
+
+#include "ntks/features/feature_job.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+#include "ntks/log/log.h"
+#include "ntks/log/progress.h"
+#include "ntks/util/error.h"
+
+namespace ntks::features {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The metadata of a complete file at `path`, or "" when it cannot be read.
+std::string complete_metadata(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return "";
+  try {
+    return store::FeatureReader(path).metadata_json();
+  } catch (const InputError& e) {
+    log::warn("{}: {}; computing it again", path, e.what());
+    return "";
+  }
+}
+
+// A writer for the job: the partial file of an interrupted run with the same
+// metadata, or a new one.
+store::FeatureWriter open_writer(const FeatureJob& job) {
+  std::error_code ec;
+  if (fs::exists(job.out_path + ".partial", ec)) {
+    try {
+      store::FeatureWriter w = store::FeatureWriter::resume(job.out_path);
+      if (w.spec().metadata_json == job.spec.metadata_json && w.spec().dim == job.spec.dim &&
+          w.spec().dtype == job.spec.dtype)
+        return w;
+      log::warn("{}.partial was written with other inputs or settings: starting it again", job.out_path);
+    } catch (const InputError& e) {
+      log::warn("{}; starting it again", e.what());
+    }
+  }
+  return store::FeatureWriter::create(job.out_path, job.spec);
+}
+
+// Test hook for the resume tests: with NTKS_TEST_KILL_AFTER_BLOCKS=n the
+// process kills itself (SIGKILL: no destructor, no flush) after committing n
+// blocks, which is what a node failure or an OOM kill does.
+void kill_point() {
+  static const char* env = std::getenv("NTKS_TEST_KILL_AFTER_BLOCKS");
+  static long left = env ? std::atol(env) : -1;
+  if (left > 0 && --left == 0) std::raise(SIGKILL);
+}
+
+}  // namespace
+
+data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards) {
+  NTKS_CHECK(block_rows > 0, "block_rows {} must be positive", block_rows);
+  const int64_t blocks = (n + block_rows - 1) / block_rows;
+  const data::Range b = data::shard_range(blocks, shard, num_shards);
+  return {std::min(n, b.begin * block_rows), std::min(n, b.end * block_rows)};
+}
+
+FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex& index, const config::Config& cfg,
+                                 const tokenizer::Tokenizer& tok, const ComputeRows& compute) {
+  FeatureJobResult result;
+  NTKS_CHECK(std::is_sorted(job.records.begin(), job.records.end()), "{}: job records must be ascending",
+             job.out_path);
+  if (complete_metadata(job.out_path) == job.spec.metadata_json) {
+    result.rows = store::FeatureReader(job.out_path).rows();
+    result.reused = true;
+    log::info("{}: complete with the same inputs ({} rows), kept", job.out_path, result.rows);
+    return result;
+  }
+  fs::create_directories(fs::path(job.out_path).parent_path());
+  store::FeatureWriter writer = open_writer(job);
+
+  // Where to continue: after the block that holds the last committed row.
+  const auto n = static_cast<int64_t>(job.records.size());
+  int64_t start = 0;
+  if (writer.rows() > 0) {
+    const auto it = std::find(job.records.begin(), job.records.end(), writer.last_index());
+    if (it == job.records.end()) {
+      log::warn("{}.partial ends with record {}, which this job does not hold: starting it again", job.out_path,
+                writer.last_index());
+      writer = store::FeatureWriter::create(job.out_path, job.spec);
+    } else {
+      const int64_t pos = job.first_position + (it - job.records.begin());
+      start = std::min(n, (pos / job.block_rows + 1) * job.block_rows - job.first_position);
+      result.resumed_rows = writer.rows();
+      log::info("{}: resuming after {} rows ({} of {} records done)", job.out_path, writer.rows(), start, n);
+    }
+  }
+  const int64_t keep_below = start < n ? job.records[static_cast<size_t>(start)] : INT64_MAX;
+  auto skip_log = data::SkipLog::resume(job.skip_path, start == 0 ? INT64_MIN : keep_below);
+
+  data::SampleReader reader(index, cfg, tok, skip_log.get());
+  log::ProgressOptions progress_options;
+  progress_options.unit = "records";
+  progress_options.rank0_only = false;
+  log::Progress progress(job.label, n - start, progress_options);
+  // Blocks start at multiples of block_rows in the caller's whole list.
+  for (int64_t begin = start; begin < n;) {
+    const int64_t end = std::min(n, ((job.first_position + begin) / job.block_rows + 1) * job.block_rows -
+                                        job.first_position);
+    std::vector<int64_t> block(job.records.begin() + begin, job.records.begin() + end);
+    std::vector<data::Sample> samples;
+    reader.read(block, [&](data::Sample&& s) { samples.push_back(std::move(s)); });
+    at::Tensor rows;
+    if (!samples.empty()) {
+      rows = compute(samples).contiguous();
+      NTKS_CHECK(rows.dim() == 2 && rows.size(0) == static_cast<int64_t>(samples.size()) &&
+                     rows.size(1) == job.spec.dim && rows.scalar_type() == at::kFloat && rows.is_cpu(),
+                 "{}: computed rows do not match {} samples x dim {}", job.out_path, samples.size(), job.spec.dim);
+    }
+    std::vector<uint64_t> keys;
+    std::vector<std::string> ids;
+    std::vector<int64_t> indices, tokens;
+    for (const data::Sample& s : samples) {
+      keys.push_back(s.content_hash);
+      ids.push_back(s.id);
+      indices.push_back(s.index);
+      tokens.push_back(s.source_tokens);
+    }
+    skip_log->flush();  // the skip entries of a block are durable before its rows
+    if (!samples.empty())
+      writer.append(rows.data_ptr<float>(), rows.size(0), keys.data(), ids, indices.data(), tokens.data());
+    progress.advance(end - begin);
+    begin = end;
+    kill_point();
+  }
+  progress.finish();
+  writer.finalize();
+  skip_log->close();
+  result.rows = writer.rows();
+  result.stats = reader.stats();
+  return result;
+}
+
+}  // namespace ntks::features
