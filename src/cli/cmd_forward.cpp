@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "inputs.h"
 #include "ntks/config/enums.h"
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
@@ -51,11 +52,7 @@ int run(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;  // a diagnostic tool: one process does it
   config::DType dt = ctx.cfg.model.dtype;
-  if (a.count("dtype")) {
-    auto parsed = config::parse_enum<config::DType>(a["dtype"].as<std::string>());
-    if (!parsed) throw UsageError(fmt::format("--dtype '{}': expected bf16, fp16 or fp32", a["dtype"].as<std::string>()));
-    dt = *parsed;
-  }
+  if (a.count("dtype")) dt = dtype_option("dtype", a["dtype"].as<std::string>());
   const std::string padding = a["padding"].as<std::string>();
   if (padding != "left" && padding != "right") throw UsageError("--padding must be left or right");
   const int64_t batch = a["batch-size"].as<int64_t>();

@@ -1,6 +1,7 @@
 // `ntk-select make-model`: a random checkpoint in Hugging Face format.
 
 #include "command.h"
+#include "inputs.h"
 #include "ntks/log/log.h"
 #include "ntks/model/random_checkpoint.h"
 #include "ntks/util/error.h"
@@ -75,10 +76,11 @@ int run(Context& ctx) {
   if (c.num_heads % c.num_kv_heads != 0)
     throw UsageError(fmt::format("--heads {} is not a multiple of --kv-heads {}", c.num_heads, c.num_kv_heads));
   const std::string dtype = a["dtype"].as<std::string>();
-  if (dtype == "fp32") opt.dtype = model::StDType::F32;
-  else if (dtype == "bf16") opt.dtype = model::StDType::BF16;
-  else if (dtype == "fp16") opt.dtype = model::StDType::F16;
-  else throw UsageError(fmt::format("--dtype '{}': expected fp32, bf16 or fp16", dtype));
+  switch (dtype_option("dtype", dtype)) {
+    case config::DType::fp32: opt.dtype = model::StDType::F32; break;
+    case config::DType::bf16: opt.dtype = model::StDType::BF16; break;
+    case config::DType::fp16: opt.dtype = model::StDType::F16; break;
+  }
   opt.shards = a["shards"].as<int>();
   if (opt.shards < 1) throw UsageError("--shards must be at least 1");
   opt.seed = a["seed"].as<uint64_t>();

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "ntks/config/enums.h"
 #include "ntks/util/error.h"
 
 namespace ntks::cli {
@@ -23,6 +24,12 @@ std::vector<std::string> candidate_files(const config::Config& cfg) {
   if (cfg.data.candidates.empty())
     throw ConfigError("data.candidates is not set: the JSONL files of the corpus (--set data.candidates=[a.jsonl,b.jsonl])");
   return cfg.data.candidates;
+}
+
+config::DType dtype_option(const std::string& option, const std::string& value) {
+  const auto dt = config::parse_enum<config::DType>(value);
+  if (!dt) throw UsageError(fmt::format("--{} '{}': expected bf16, fp16 or fp32", option, value));
+  return *dt;
 }
 
 /// "A:B", "A:" or ":B" within [0, n].

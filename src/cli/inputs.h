@@ -19,6 +19,10 @@ std::string tokenizer_file(const config::Config& cfg);
 std::vector<std::string> domain_files(const config::Config& cfg);
 std::vector<std::string> candidate_files(const config::Config& cfg);
 
+/// The value of a --dtype style option (bf16, fp16, fp32); UsageError naming
+/// the option otherwise.
+config::DType dtype_option(const std::string& option, const std::string& value);
+
 /// The records of a --range option: "A:B", "A:" or ":B" within [0, n];
 /// UsageError naming the option otherwise.
 data::Range range_option(const std::string& text, int64_t n);

@@ -121,3 +121,19 @@ TEST(Cli, SelfcheckPassesOnOneProcess) {
 }
 
 }  // namespace
+
+namespace {
+
+// --dtype means the same everywhere and a wrong one names the option and the choices.
+TEST(Cli, DtypeOptionIsParsedAlikeByEveryCommand) {
+  ntks::testing::TempDir dir;
+  for (const std::string& args : {std::string("make-model --arch llama --out ") + dir.file("m"),
+                                  std::string("bench --what gemm"),
+                                  std::string("forward --model m --input i --out o")}) {
+    auto r = ntks::testing::run_command(std::string(NTKS_BINARY) + " " + args + " --dtype fp8 2>&1");
+    EXPECT_EQ(r.status, 2) << args << ": " << r.output;
+    EXPECT_NE(r.output.find("--dtype 'fp8': expected bf16, fp16 or fp32"), std::string::npos) << args << ": " << r.output;
+  }
+}
+
+}  // namespace
