@@ -30,6 +30,7 @@ const std::vector<Command>& commands() {
       index_command(),
       check_data_command(),
       embed_command(),
+      grads_command(),
       warmup_command(),
   };
   return all;

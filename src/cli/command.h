@@ -45,6 +45,7 @@ Command tokenize_command();
 Command index_command();
 Command check_data_command();
 Command embed_command();
+Command grads_command();
 Command warmup_command();
 
 }  // namespace ntks::cli

@@ -1,0 +1,198 @@
+// `ntk-select grads`: projected per-sample LoRA gradients (DESIGN §2 step 4)
+// of the domain set (and their mean) and of candidates, resumable block by
+// block.
+//
+// Outputs (RUN = run.dir):
+//   RUN/grads/domain.h5                        every domain sample's row
+//   RUN/grads/domain_mean.h5                   their mean: one row
+//   RUN/grads/candidates-IIIII-of-NNNNN.h5     candidate shards (+ candidates.json)
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "inputs.h"
+#include "stage_common.h"
+#include "ntks/config/enums.h"
+#include "ntks/features/feature_set.h"
+#include "ntks/features/project.h"
+#include "ntks/features/sample_grads.h"
+#include "ntks/log/log.h"
+#include "ntks/util/error.h"
+
+namespace ntks::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json grads_stage(const config::Config& cfg) {
+  return {{"name", "grads"},
+          {"output", config::to_string(cfg.grads.output)},
+          {"dim", cfg.grads.dim},
+          {"seed", cfg.grads.seed},
+          {"scale", cfg.grads.scale}};
+}
+
+// Rows of `samples` in their order: batches of at most grads.batch_size
+// samples of similar length.
+features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const features::Projector* projector) {
+  return [&cfg, &s, projector](const std::vector<data::Sample>& samples) {
+    std::vector<int64_t> lengths;
+    for (const data::Sample& x : samples) lengths.push_back(static_cast<int64_t>(x.ids.size()));
+    const int64_t dim = projector ? projector->dim() : features::lora_parameter_count(s.dec);
+    at::Tensor out = at::empty({static_cast<int64_t>(samples.size()), dim}, at::kFloat);
+    for (const auto& rows : features::batches_by_tokens(lengths, INT64_MAX, cfg.grads.batch_size)) {
+      std::vector<const data::Sample*> batch;
+      std::vector<int64_t> positions;
+      for (size_t r : rows) {
+        batch.push_back(&samples[r]);
+        positions.push_back(static_cast<int64_t>(r));
+      }
+      const features::Batch b = features::make_batch(batch, s.dec.device());
+      const at::Tensor scored = features::scored_token_counts(b);
+      for (size_t i = 0; i < batch.size(); ++i)
+        if (scored[static_cast<int64_t>(i)].item<int64_t>() == 0)
+          throw InputError(fmt::format("{}: its only response token is the first token, which no position predicts",
+                                       batch[i]->id));
+      const at::Tensor g = features::batch_features(s.dec, b, cfg.grads.output, cfg.grads.scale, projector).cpu();
+      out.index_copy_(0, at::tensor(positions, at::kLong), g);
+    }
+    return out;
+  };
+}
+
+// The candidates to compute: the ids of --ids-file, else every candidate.
+std::vector<int64_t> candidate_records(Context& ctx, const data::CorpusIndex& index) {
+  std::vector<int64_t> records;
+  if (!ctx.args.count("ids-file")) {
+    records.resize(static_cast<size_t>(index.size()));
+    std::iota(records.begin(), records.end(), int64_t{0});
+    return records;
+  }
+  const std::string path = ctx.args["ids-file"].as<std::string>();
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot be read", path));
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto found = index.find(line);
+    if (!found) throw InputError(fmt::format("{}:{}: no candidate has the id '{}'", path, n, line));
+    records.push_back(*found);
+  }
+  std::sort(records.begin(), records.end());
+  const auto dup = std::adjacent_find(records.begin(), records.end());
+  if (dup != records.end()) throw InputError(fmt::format("{}: {} is listed twice", path, index.id(*dup)));
+  return records;
+}
+
+void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const features::Projector* projector,
+                      int64_t dim) {
+  const config::Config& cfg = ctx.cfg;
+  const auto& a = ctx.args;
+  const auto files = candidate_files(cfg);
+  data::IndexOptions io;
+  io.id_field = cfg.data.fields.id;
+  const auto index = data::CorpusIndex::open_shared(files, io, ctx.comm);
+  const std::vector<int64_t> all = candidate_records(ctx, index);
+  nlohmann::json extra = grads_stage(cfg);
+  if (a.count("ids-file")) extra["ids"] = fs::absolute(a["ids-file"].as<std::string>()).string();
+  const std::string metadata = stage_metadata(cfg, s, files, extra);
+  const auto [shard, total] = candidate_shard(ctx);
+  const data::Range mine =
+      features::block_aligned_shard(static_cast<int64_t>(all.size()), cfg.store.block_rows, shard, total);
+  const std::string out = features::shard_file(dir, "candidates", shard, total);
+  const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
+  log::info("candidates: shard {} of {}: {} of {} candidates", shard, total, mine.size(), all.size());
+  const auto r = features::run_feature_job(
+      make_job(cfg, out, skip, "grads", metadata, dim,
+               std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end), mine.begin, "grads candidates"),
+      index, cfg, s.tok, grads_rows(cfg, s, projector));
+  if (!r.reused) log::info("{}: {} rows ({} resumed); {}", out, r.rows, r.resumed_rows, r.stats.summary());
+  ctx.comm.barrier();
+  if (ctx.comm.is_root() && features::write_feature_set_index(dir, "candidates", total))
+    log::info("{}/candidates.json: all {} shards complete", dir, total);
+}
+
+void write_domain_mean(const config::Config& cfg, const std::string& dir, const cli::DomainRows& d, int64_t dim,
+                       const std::string& metadata) {
+  if (d.rows == 0) throw InputError("the domain set has no usable sample: no domain gradient to compare with");
+  const at::Tensor mean = (d.sum / static_cast<double>(d.rows)).to(at::kFloat).contiguous();
+  store::FeatureFileSpec spec;
+  spec.dim = dim;
+  spec.dtype = cfg.store.dtype == config::StoreDType::fp16 ? store::ElementType::f16 : store::ElementType::f32;
+  spec.kind = "grads_domain_mean";
+  spec.metadata_json = metadata;
+  auto w = store::FeatureWriter::create((fs::path(dir) / "domain_mean.h5").string(), spec);
+  const uint64_t key = 0;
+  const int64_t index = -1, samples = d.rows;  // "tokens" holds the number of samples averaged
+  w.append(mean.data_ptr<float>(), 1, &key, {"domain_mean"}, &index, &samples);
+  w.finalize();
+}
+
+int run(Context& ctx) {
+  const auto& a = ctx.args;
+  const std::string which = a["which"].as<std::string>();
+  if (which != "domain" && which != "candidates" && which != "all")
+    throw UsageError(fmt::format("--which {}: expected domain, candidates or all", which));
+  if (a.count("shard") != a.count("num-shards")) throw UsageError("--shard and --num-shards go together");
+  if (a.count("ids-file") && which == "domain") throw UsageError("--ids-file selects candidates: not with --which domain");
+  const config::Config& cfg = ctx.cfg;
+  if (cfg.store.block_rows < 1) throw ConfigError("store.block_rows must be at least 1");
+  if (cfg.grads.dim < 0) throw ConfigError("grads.dim must be >= 0 (0: the unprojected gradient)");
+  if (cfg.grads.batch_size < 1) throw ConfigError("grads.batch_size must be at least 1");
+  log::StageScope stage("grads");
+  StageSetup s = load_stage(ctx);
+  if (!s.dec.has_lora()) throw UsageError("grads needs a LoRA adapter: --adapter none has no LoRA parameters");
+  std::optional<features::Projector> projector;
+  if (cfg.grads.dim > 0) projector.emplace(static_cast<uint64_t>(cfg.grads.seed), cfg.grads.dim);
+  const int64_t dim = cfg.grads.dim > 0 ? cfg.grads.dim : features::lora_parameter_count(s.dec);
+  const features::Projector* p = projector ? &*projector : nullptr;
+  const std::string dir = (fs::path(cfg.run.dir) / "grads").string();
+  fs::create_directories(dir);
+  if (which != "candidates") {
+    const nlohmann::json extra = grads_stage(cfg);
+    const DomainRows d = domain_rows(ctx, s, dir, "grads", dim, extra, grads_rows(cfg, s, p));
+    if (ctx.comm.is_root()) write_domain_mean(cfg, dir, d, dim, stage_metadata(cfg, s, domain_files(cfg), extra));
+    log::info0("{}/domain_mean.h5: mean of {} domain gradients (d = {})", dir, d.rows, dim);
+    ctx.comm.barrier();
+  }
+  if (which != "domain") grads_candidates(ctx, s, dir, p, dim);
+  return 0;
+}
+
+}  // namespace
+
+Command grads_command() {
+  Command c;
+  c.name = "grads";
+  c.summary = "projected per-sample LoRA gradients of the domain set (and their mean) and of candidates";
+  c.description =
+      "For every sample: the gradient of f(x) with respect to the LoRA parameters of the warmed-up\n"
+      "adapter (RUN/warmup), f the sum of all logits over the rows that predict response tokens\n"
+      "divided by their number (grads.output: logit_sum), or the mean log-likelihood of the\n"
+      "response (log_likelihood), times grads.scale; projected to grads.dim columns by a Rademacher\n"
+      "matrix generated from grads.seed (grads.dim 0: the unprojected gradient, layer-major, modules\n"
+      "q k v o gate up down, lora_A before lora_B, row-major). Whole batches of grads.batch_size\n"
+      "samples at once, one backward pass each. Outputs (RUN = run.dir): RUN/grads/domain.h5,\n"
+      "RUN/grads/domain_mean.h5 (their mean, summed over ranks by allreduce),\n"
+      "RUN/grads/candidates-IIIII-of-NNNNN.h5 and candidates.json. Resumable block by block\n"
+      "(store.block_rows); files complete with the same inputs are kept.";
+  c.options = [](po::options_description& o) {
+    o.add_options()
+        ("which", po::value<std::string>()->default_value("all"), "domain, candidates or all")
+        ("ids-file", po::value<std::string>(),
+         "candidates: only these ids (one per line: id field values or path:line), e.g. the pre-selected set")
+        ("shard", po::value<int>(), "candidates: this array task's shard I (0-based) of --num-shards")
+        ("num-shards", po::value<int>(), "candidates: number of array tasks")
+        ("adapter", po::value<std::string>()->default_value(""),
+         "PEFT adapter folder; default RUN/warmup");
+  };
+  c.run = run;
+  return c;
+}
+
+}  // namespace ntks::cli

@@ -1,0 +1,175 @@
+#include "stage_common.h"
+
+#include <xxhash.h>
+
+#include <filesystem>
+#include <numeric>
+
+#include "inputs.h"
+#include "ntks/config/enums.h"
+#include "ntks/data/chat_template.h"
+#include "ntks/features/feature_set.h"
+#include "ntks/log/log.h"
+#include "ntks/model/adapter.h"
+#include "ntks/model/device.h"
+#include "ntks/util/error.h"
+#include "ntks/util/files.h"
+
+namespace ntks::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string file_hash(const std::string& path) {
+  const std::string bytes = read_file(path);
+  return fmt::format("{:016x}", XXH3_64bits(bytes.data(), bytes.size()));
+}
+
+store::ElementType store_type(const config::Config& cfg) {
+  return cfg.store.dtype == config::StoreDType::fp16 ? store::ElementType::f16 : store::ElementType::f32;
+}
+
+// Sum of all rows of a feature file in float64.
+at::Tensor row_sum(const store::FeatureReader& r) {
+  at::Tensor rows = at::empty({r.rows(), r.dim()}, at::kFloat);
+  if (r.rows() > 0) r.read_rows(0, r.rows(), rows.data_ptr<float>());
+  return rows.to(at::kDouble).sum(0);
+}
+
+}  // namespace
+
+StageSetup load_stage(Context& ctx) {
+  const config::Config& cfg = ctx.cfg;
+  if (cfg.model.path.empty()) throw ConfigError("model.path is not set: the Hugging Face model folder");
+  std::string adapter = ctx.args["adapter"].as<std::string>();
+  if (adapter.empty()) {
+    adapter = (fs::path(cfg.run.dir) / "warmup").string();
+    if (!fs::exists(fs::path(adapter) / "adapter_config.json"))
+      throw InputError(fmt::format("{}: no warmed-up adapter (run `ntk-select warmup` first, or pass --adapter DIR "
+                                   "or --adapter none)",
+                                   adapter));
+  } else if (adapter == "none") {
+    adapter.clear();
+  }
+  auto tok = tokenizer::Tokenizer::load(tokenizer_file(cfg));
+  const at::Device device = model::choose_device(cfg.model.device, ctx.comm.local_rank());
+  auto dec = model::Decoder::load(cfg.model.path, model::compute_dtype(cfg.model.dtype), device);
+  if (!adapter.empty()) model::load_adapter(dec, adapter);
+  const config::Template tmpl = data::resolve_template(cfg.model.chat_template, tok);
+  return {std::move(tok), std::move(dec), adapter, tmpl};
+}
+
+CandidateShard candidate_shard(Context& ctx) {
+  const auto& a = ctx.args;
+  if (a.count("shard") != a.count("num-shards")) throw UsageError("--shard and --num-shards go together");
+  const int tasks = a.count("num-shards") ? a["num-shards"].as<int>() : 1;
+  const int task = a.count("shard") ? a["shard"].as<int>() : 0;
+  if (tasks < 1 || task < 0 || task >= tasks)
+    throw UsageError(fmt::format("--shard {} --num-shards {}: expected 0 <= shard < num-shards", task, tasks));
+  return {task * ctx.comm.size() + ctx.comm.rank(), tasks * ctx.comm.size()};
+}
+
+std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const std::vector<std::string>& files,
+                           const nlohmann::json& extra) {
+  nlohmann::json corpus = nlohmann::json::array();
+  for (const std::string& f : files) corpus.push_back(fs::absolute(f).string());
+  const config::DataFields& f = cfg.data.fields;
+  const nlohmann::json fields = {{"id", f.id},           {"instruction", f.instruction}, {"input", f.input},
+                                 {"output", f.output},   {"messages", f.messages},       {"prompt", f.prompt},
+                                 {"response", f.response}, {"system", f.system}};
+  return nlohmann::json{{"model", fs::absolute(cfg.model.path).string()},
+                        {"model_config", file_hash(cfg.model.path + "/config.json")},
+                        {"adapter", s.adapter.empty() ? "none" : file_hash(s.adapter + "/adapter_model.safetensors")},
+                        {"dtype", config::to_string(cfg.model.dtype)},
+                        {"template", config::to_string(s.tmpl)},
+                        {"max_seq_len", cfg.model.max_seq_len},
+                        {"overlong", config::to_string(cfg.data.overlong)},
+                        {"format", config::to_string(cfg.data.format)},
+                        {"fields", fields},
+                        {"corpus", corpus},
+                        {"stage", extra}}
+      .dump();
+}
+
+features::FeatureJob make_job(const config::Config& cfg, const std::string& out, const std::string& skip,
+                              const std::string& kind, const std::string& metadata, int64_t dim,
+                              std::vector<int64_t> records, int64_t first_position, std::string label) {
+  features::FeatureJob job;
+  job.out_path = out;
+  job.skip_path = skip;
+  job.spec.dim = dim;
+  job.spec.dtype = store_type(cfg);
+  job.spec.kind = kind;
+  job.spec.metadata_json = metadata;
+  job.records = std::move(records);
+  job.first_position = first_position;
+  job.block_rows = cfg.store.block_rows;
+  job.label = std::move(label);
+  return job;
+}
+
+DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, const std::string& kind, int64_t dim,
+                       const nlohmann::json& extra, const features::ComputeRows& compute) {
+  const config::Config& cfg = ctx.cfg;
+  const auto files = domain_files(cfg);
+  data::IndexOptions io;
+  io.id_field = cfg.data.fields.id;
+  const auto index = data::CorpusIndex::open_shared(files, io, ctx.comm);
+  const std::string metadata = stage_metadata(cfg, s, files, extra);
+  const std::string out = (fs::path(dir) / "domain.h5").string();
+  std::error_code ec;
+  if (fs::is_regular_file(out, ec) && store::FeatureReader(out).metadata_json() == metadata) {
+    log::info0("{}: complete with the same inputs, kept", out);
+    store::FeatureReader r(out);
+    return {row_sum(r), r.rows()};
+  }
+  const int rank = ctx.comm.rank(), size = ctx.comm.size();
+  const std::string parts = (fs::path(dir) / "domain-parts").string();
+  const auto part_skip = [&](int p) {
+    return (fs::path(parts) / fmt::format("skipped-{:05d}-of-{:05d}.jsonl", p, size)).string();
+  };
+  const data::Range mine = features::block_aligned_shard(index.size(), cfg.store.block_rows, rank, size);
+  std::vector<int64_t> records(static_cast<size_t>(mine.size()));
+  std::iota(records.begin(), records.end(), mine.begin);
+  const auto r = features::run_feature_job(make_job(cfg, features::shard_file(parts, "domain", rank, size),
+                                                    part_skip(rank), kind, metadata, dim, std::move(records),
+                                                    mine.begin, kind + " domain"),
+                                           index, cfg, s.tok, compute);
+  if (r.stats.skipped + r.stats.dropped) log::warn("domain: {}", r.stats.summary());
+
+  // The mean over the domain: float64 sums of each rank's rows, one allreduce.
+  DomainRows total;
+  {
+    store::FeatureReader part(features::shard_file(parts, "domain", rank, size));
+    at::Tensor both = at::cat({row_sum(part), at::tensor({static_cast<double>(part.rows())}, at::kDouble)});
+    ctx.comm.allreduce(both, dist::ReduceOp::sum);
+    total.sum = both.narrow(0, 0, dim).clone();
+    total.rows = static_cast<int64_t>(both[dim].item<double>());
+  }
+  ctx.comm.barrier();
+  if (ctx.comm.is_root()) {  // join the parts in rank order (= record order)
+    store::FeatureFileSpec spec;
+    spec.dim = dim;
+    spec.dtype = store_type(cfg);
+    spec.kind = kind;
+    spec.metadata_json = metadata;
+    auto w = store::FeatureWriter::create(out, spec);
+    std::string skipped;
+    for (int p = 0; p < size; ++p) {
+      store::FeatureReader in(features::shard_file(parts, "domain", p, size));
+      std::vector<float> rows(static_cast<size_t>(in.rows() * in.dim()));
+      if (in.rows() > 0) in.read_rows(0, in.rows(), rows.data());
+      w.append(rows.data(), in.rows(), in.keys(0, in.rows()).data(), in.ids(0, in.rows()),
+               in.indices(0, in.rows()).data(), in.tokens(0, in.rows()).data());
+      skipped += read_file(part_skip(p));
+    }
+    write_file_atomic((fs::path(dir) / "skipped-domain.jsonl").string(), skipped);
+    w.finalize();
+    fs::remove_all(parts);
+    log::info("{}: {} domain rows", out, w.rows());
+  }
+  ctx.comm.barrier();
+  return total;
+}
+
+}  // namespace ntks::cli

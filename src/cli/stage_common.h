@@ -1,0 +1,62 @@
+#pragma once
+// What the model stages (embed, grads) share: loading the tokenizer, model
+// and adapter from the config, the metadata that fingerprints their inputs,
+// feature jobs over record ranges, and the domain set computed in parts by
+// every rank and joined by rank 0.
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "ntks/data/corpus_index.h"
+#include "ntks/features/feature_job.h"
+#include "ntks/model/decoder.h"
+#include "ntks/tokenizer/tokenizer.h"
+
+namespace ntks::cli {
+
+struct StageSetup {
+  tokenizer::Tokenizer tok;
+  model::Decoder dec;
+  std::string adapter;  ///< adapter folder, "" when none
+  config::Template tmpl;
+};
+
+/// Tokenizer, model (model.path, dtype, device) and the adapter of the
+/// --adapter option: default RUN/warmup (InputError when it is missing), or
+/// "none".
+StageSetup load_stage(Context& ctx);
+
+/// This process's candidate shard and the shard count: array task --shard of
+/// --num-shards (0 of 1 without them) times the ranks, rank r of task i
+/// writing shard i * ranks + r. UsageError for a bad --shard.
+struct CandidateShard {
+  int shard = 0, total = 1;
+};
+CandidateShard candidate_shard(Context& ctx);
+
+/// JSON text of what a stage's rows depend on: model, adapter hash, template,
+/// data settings, the corpus files, and `extra` (the stage's own settings).
+std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const std::vector<std::string>& files,
+                           const nlohmann::json& extra);
+
+/// A feature job over `records` (ascending global indices), the part of a
+/// list that starts at position `first_position`.
+features::FeatureJob make_job(const config::Config& cfg, const std::string& out, const std::string& skip,
+                              const std::string& kind, const std::string& metadata, int64_t dim,
+                              std::vector<int64_t> records, int64_t first_position, std::string label);
+
+/// The domain set's rows: every rank computes its blocks into a part file,
+/// then rank 0 joins the parts into `<dir>/domain.h5` (and the skip logs into
+/// `<dir>/skipped-domain.jsonl`). Returns the sum over ALL domain rows in
+/// float64 on every rank (one allreduce) and their count, for means.
+struct DomainRows {
+  at::Tensor sum;  ///< [dim] float64
+  int64_t rows = 0;
+};
+DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, const std::string& kind, int64_t dim,
+                       const nlohmann::json& extra, const features::ComputeRows& compute);
+
+}  // namespace ntks::cli

@@ -1,0 +1,144 @@
+// `ntk-select grads` through the real binary: the same rows on 1 and 3
+// ranks, projected rows equal to the unprojected gradient times P/√d, the
+// domain mean equal to the mean of the domain rows, an id list selecting
+// rows of the full run, and a killed run resuming to the same file.
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "byte_tokenizer.h"
+#include "ntks/features/feature_set.h"
+#include "ntks/features/projector.h"
+#include "ntks/store/feature_file.h"
+#include "ntks/util/files.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace ntks;
+using ntks::testing::run_command;
+using ntks::testing::TempDir;
+
+struct GradsFixture {
+  TempDir dir;
+  std::string model = dir.file("model"), adapter = dir.file("adapter");
+  std::string tokenizer = dir.write("tokenizer.json", ntks::testing::byte_tokenizer_json());
+  std::string domain, candidates;
+  GradsFixture() {
+    auto r = run_command(fmt::format("{} make-model --arch qwen3 --out {} --vocab 272 --hidden 32 --intermediate 48 "
+                                     "--layers 2 --heads 4 --kv-heads 2 --head-dim 8 --seed 5 --lora-out {} "
+                                     "--lora-r 4 2>&1",
+                                     NTKS_BINARY, model, adapter));
+    EXPECT_EQ(r.status, 0) << r.output;
+    std::string d, c;
+    for (int i = 0; i < 5; ++i) d += fmt::format("{{\"prompt\": \"dose {}\", \"response\": \"{} mg\"}}\n", i, 10 * i + 5);
+    for (int i = 0; i < 23; ++i)
+      c += fmt::format("{{\"instruction\": \"q{}{}\", \"output\": \"a{}\", \"id\": \"c{}\"}}\n", i,
+                       std::string(static_cast<size_t>(i % 5), '?'), i, i);
+    domain = dir.write("domain.jsonl", d);
+    candidates = dir.write("candidates.jsonl", c);
+  }
+  std::string command(const std::string& run_dir, const std::string& extra, const std::string& launcher = "") const {
+    return fmt::format(
+        "{} {} grads --adapter {} --set model.path={} --set model.tokenizer={} --set model.dtype=fp32 "
+        "--set data.domain={} --set data.candidates=[{}] --set store.block_rows=4 --set grads.batch_size=3 "
+        "--set grads.dim=64 --set run.dir={} {} 2>&1",
+        launcher, NTKS_BINARY, adapter, model, tokenizer, domain, candidates, run_dir, extra);
+  }
+};
+
+struct Rows {
+  int64_t dim = 0;
+  std::vector<float> values;
+  std::vector<std::string> ids;
+};
+
+Rows read_file_rows(const store::FeatureReader& r) {
+  Rows out{r.dim(), std::vector<float>(static_cast<size_t>(r.rows() * r.dim())), r.ids(0, r.rows())};
+  if (r.rows()) r.read_rows(0, r.rows(), out.values.data());
+  return out;
+}
+
+Rows read_set(const std::string& index) {
+  features::FeatureSet set(index);
+  Rows out{set.dim(), std::vector<float>(static_cast<size_t>(set.rows() * set.dim())), set.ids(0, set.rows())};
+  set.read_rows(0, set.rows(), out.values.data());
+  return out;
+}
+
+TEST(GradsCli, SameRowsOnOneAndThreeRanksAndMeanOfDomain) {
+  GradsFixture f;
+  auto one = run_command(f.command(f.dir.file("r1"), ""));
+  ASSERT_EQ(one.status, 0) << one.output;
+  auto three = run_command(f.command(f.dir.file("r3"), "", "mpirun --oversubscribe -np 3"));
+  ASSERT_EQ(three.status, 0) << three.output;
+  const Rows a = read_set(f.dir.file("r1/grads/candidates.json")), b = read_set(f.dir.file("r3/grads/candidates.json"));
+  EXPECT_EQ(a.ids.size(), 23u);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.values, b.values);
+  // the domain mean is the mean of the domain rows, the same on both rank counts
+  const Rows dom = read_file_rows(store::FeatureReader(f.dir.file("r1/grads/domain.h5")));
+  const Rows m1 = read_file_rows(store::FeatureReader(f.dir.file("r1/grads/domain_mean.h5")));
+  const Rows m3 = read_file_rows(store::FeatureReader(f.dir.file("r3/grads/domain_mean.h5")));
+  ASSERT_EQ(dom.ids.size(), 5u);
+  for (int64_t j = 0; j < dom.dim; ++j) {
+    double sum = 0;
+    for (int64_t i = 0; i < 5; ++i) sum += dom.values[static_cast<size_t>(i * dom.dim + j)];
+    EXPECT_NEAR(m1.values[static_cast<size_t>(j)], sum / 5, 1e-6 * (1 + std::abs(sum)));
+  }
+  EXPECT_EQ(m1.values, m3.values);
+  float norm = 0;
+  for (float v : m1.values) norm += v * v;
+  EXPECT_GT(norm, 0.0f);  // a random adapter with nonzero B: real gradients
+}
+
+TEST(GradsCli, ProjectedRowsAreTheUnprojectedGradientTimesP) {
+  GradsFixture f;
+  auto proj = run_command(f.command(f.dir.file("p"), "--which candidates"));
+  ASSERT_EQ(proj.status, 0) << proj.output;
+  auto raw = run_command(f.command(f.dir.file("u"), "--which candidates --set grads.dim=0"));
+  ASSERT_EQ(raw.status, 0) << raw.output;
+  const Rows p = read_set(f.dir.file("p/grads/candidates.json")), u = read_set(f.dir.file("u/grads/candidates.json"));
+  ASSERT_EQ(p.dim, 64);
+  const auto n = static_cast<int64_t>(u.ids.size());
+  at::Tensor g = at::from_blob(const_cast<float*>(u.values.data()), {n, u.dim}, at::kFloat).clone();
+  at::Tensor out = at::zeros({n, 64}, at::kFloat);
+  features::Projector(42, 64).accumulate(g, 0, out);  // grads.seed defaults to 42
+  const at::Tensor got = at::from_blob(const_cast<float*>(p.values.data()), {n, 64}, at::kFloat);
+  // Module-by-module projection and one product over the whole vector sum in
+  // different orders: compare against the row norms, per row.
+  const at::Tensor err = (got - out).norm(2, {1}) / out.norm(2, {1});
+  EXPECT_LT(err.max().item<float>(), 1e-5) << err;
+}
+
+TEST(GradsCli, IdListSelectsRowsAndAKilledRunResumes) {
+  GradsFixture f;
+  auto full = run_command(f.command(f.dir.file("full"), "--which candidates"));
+  ASSERT_EQ(full.status, 0) << full.output;
+  const std::string ids = f.dir.write("ids.txt", "c17\nc3\n" + f.candidates + ":9\nc20\nc11\nc1\n");
+  auto killed = run_command("NTKS_TEST_KILL_AFTER_BLOCKS=1 " +
+                            f.command(f.dir.file("some"), "--which candidates --ids-file " + ids));
+  ASSERT_NE(killed.status, 0) << killed.output;
+  auto resumed = run_command(f.command(f.dir.file("some"), "--which candidates --ids-file " + ids));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming after"), std::string::npos) << resumed.output;
+  const Rows all = read_set(f.dir.file("full/grads/candidates.json"));
+  const Rows some = read_set(f.dir.file("some/grads/candidates.json"));
+  ASSERT_EQ(some.ids, (std::vector<std::string>{"c1", "c3", "c8", "c11", "c17", "c20"}));  // record order
+  for (size_t k = 0; k < some.ids.size(); ++k) {
+    const size_t i = static_cast<size_t>(std::find(all.ids.begin(), all.ids.end(), some.ids[k]) - all.ids.begin());
+    for (int64_t j = 0; j < all.dim; ++j)
+      EXPECT_NEAR(some.values[k * 64 + static_cast<size_t>(j)], all.values[i * 64 + static_cast<size_t>(j)],
+                  1e-4 * (1 + std::abs(all.values[i * 64 + static_cast<size_t>(j)])))
+          << some.ids[k];
+  }
+  const std::string bad = f.dir.write("bad.txt", "c1\nnope\n");
+  auto r = run_command(f.command(f.dir.file("bad"), "--which candidates --ids-file " + bad));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(bad + ":2: no candidate has the id 'nope'"), std::string::npos) << r.output;
+}
+
+}  // namespace
