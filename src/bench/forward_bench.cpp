@@ -1,31 +1,17 @@
 #include <chrono>
-#include <filesystem>
-#include <unistd.h>
 
 #include "ntks/bench/bench.h"
+#include "random_llama.h"
 #include "ntks/model/decoder.h"
 #include "ntks/model/random_checkpoint.h"
 
 namespace ntks::bench {
 
 ForwardBenchResult forward_bench(const ForwardBenchOptions& opt) {
-  namespace fs = std::filesystem;
-  model::RandomCheckpointOptions ck;
-  model::HfConfig& c = ck.config;
-  c.arch = model::Arch::llama;
-  c.architecture = "LlamaForCausalLM";
-  c.num_layers = opt.layers;
-  c.hidden_size = opt.hidden;
-  c.intermediate_size = opt.intermediate;
-  c.num_heads = opt.heads;
-  c.num_kv_heads = opt.kv_heads;
-  c.head_dim = opt.hidden / opt.heads;
-  c.vocab_size = opt.vocab;
-  c.max_position_embeddings = std::max<int64_t>(2048, opt.seq_len);
-  fs::path dir = fs::temp_directory_path() / ("ntks-bench-" + std::to_string(::getpid()));
-  model::write_random_checkpoint(dir.string(), ck);
-  model::Decoder dec = model::Decoder::load(dir.string(), opt.dtype, opt.device);
-  fs::remove_all(dir);
+  model::Decoder dec = random_llama({opt.layers, opt.hidden, opt.intermediate, opt.heads, opt.kv_heads, opt.vocab,
+                                     opt.seq_len},
+                                    opt.dtype, opt.device);
+  const model::HfConfig& c = dec.config();
 
   const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
   const double layer_params = static_cast<double>(H * c.num_heads * D * 2 + H * c.num_kv_heads * D * 2 + 3 * H * I);

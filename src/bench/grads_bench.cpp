@@ -2,12 +2,11 @@
 // the projection's share of the grads stage.
 
 #include "ntks/bench/grads_bench.h"
+#include "random_llama.h"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <limits>
 
@@ -74,23 +73,10 @@ at::Tensor one_sample_loop(const model::Decoder& dec, const features::Batch& bat
 }  // namespace
 
 GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
-  namespace fs = std::filesystem;
-  model::RandomCheckpointOptions ck;
-  model::HfConfig& c = ck.config;
-  c.arch = model::Arch::llama;
-  c.architecture = "LlamaForCausalLM";
-  c.num_layers = opt.layers;
-  c.hidden_size = opt.hidden;
-  c.intermediate_size = opt.intermediate;
-  c.num_heads = opt.heads;
-  c.num_kv_heads = opt.kv_heads;
-  c.head_dim = opt.hidden / opt.heads;
-  c.vocab_size = opt.vocab;
-  c.max_position_embeddings = std::max<int64_t>(2048, opt.seq_len);
-  fs::path dir = fs::temp_directory_path() / ("ntks-grads-bench-" + std::to_string(::getpid()));
-  model::write_random_checkpoint(dir.string(), ck);
-  model::Decoder dec = model::Decoder::load(dir.string(), opt.dtype, opt.device);
-  fs::remove_all(dir);
+  model::Decoder dec = random_llama({opt.layers, opt.hidden, opt.intermediate, opt.heads, opt.kv_heads, opt.vocab,
+                                     opt.seq_len},
+                                    opt.dtype, opt.device);
+  const model::HfConfig& c = dec.config();
 
   model::LoraSpec spec;
   spec.r = opt.lora_r;

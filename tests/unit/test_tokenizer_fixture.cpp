@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "ntks/tokenizer/tokenizer.h"
+#include "ntks/util/files.h"
 #include "ntks/util/error.h"
 #include "test_util.h"
 #include "tokenizer/parts.h"
@@ -27,13 +28,6 @@ using Ids = std::vector<int32_t>;
 namespace {
 
 const std::string kTiny = std::string(NTKS_SOURCE_DIR) + "/tests/tokenizer/tiny_tokenizer.json";
-
-std::string tiny_text() {
-  std::ifstream in(kTiny, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   const size_t at = text.find(from);
@@ -54,7 +48,7 @@ TEST(TokenizerFixture, MergesByRankThenLeftmost) {
 TEST(TokenizerFixture, IgnoreMergesEmitsVocabularyWordsWhole) {
   EXPECT_EQ(Tokenizer::load(kTiny).encode("ca", false), (Ids{8}));
   const Tokenizer merged = Tokenizer::from_json(
-      replaced(tiny_text(), "\"ignore_merges\": true", "\"ignore_merges\": false"), "tiny");
+      replaced(ntks::read_file(kTiny), "\"ignore_merges\": true", "\"ignore_merges\": false"), "tiny");
   EXPECT_EQ(merged.encode("ca", false), (Ids{2, 0}));
 }
 
@@ -93,7 +87,7 @@ TEST(TokenizerFixture, InvalidUtf8IsAnInputError) {
 }
 
 TEST(TokenizerFixture, UnsupportedTypesNameFileAndType) {
-  const std::string text = tiny_text();
+  const std::string text = ntks::read_file(kTiny);
   struct Case {
     std::string from, to, type;
   };
@@ -121,7 +115,7 @@ TEST(TokenizerFixture, UnsupportedTypesNameFileAndType) {
 }
 
 TEST(TokenizerFixture, MergesAsPairsEqualMergesAsStrings) {
-  std::string text = tiny_text();
+  std::string text = ntks::read_file(kTiny);
   const Tokenizer strings = Tokenizer::from_json(text, "strings");
   text = replaced(text, "\"a b\"", "[\"a\", \"b\"]");
   text = replaced(text, "\"ab c\"", "[\"ab\", \"c\"]");

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "ntks/tokenizer/tokenizer.h"
+#include "ntks/util/files.h"
 #include "test_util.h"
 
 using ntks::tokenizer::Tokenizer;
@@ -25,17 +26,10 @@ namespace {
 
 const std::string kTiny = std::string(NTKS_SOURCE_DIR) + "/tests/tokenizer/tiny_tokenizer.json";
 
-std::string tiny_text() {
-  std::ifstream in(kTiny, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The tiny tokenizer with merge "b c" replaced by "c a": "bca" is {6, 0} in
 // the original and {1, 8} here, so a cache shared between them shows.
 Tokenizer tiny_variant() {
-  std::string text = tiny_text();
+  std::string text = ntks::read_file(kTiny);
   const size_t at = text.find("\"b c\"");
   EXPECT_NE(at, std::string::npos);
   text.replace(at, 5, "\"c a\"");
