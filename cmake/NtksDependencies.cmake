@@ -20,6 +20,12 @@ if(NTKS_WITH_CUDA AND NOT _ntks_torch_has_cuda)
 endif()
 if(NTKS_WITH_CUDA)
   find_package(CUDAToolkit REQUIRED)
+  # The projector's kernel (src/features/projector_kernel.cu). Default targets:
+  # A100 and H100; set -DCMAKE_CUDA_ARCHITECTURES for other GPUs.
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)
+  endif()
+  enable_language(CUDA)
 endif()
 
 # --- NCCL (CUDA builds only) -------------------------------------------------
@@ -61,6 +67,16 @@ find_package(yaml-cpp REQUIRED)
 find_package(Boost REQUIRED COMPONENTS program_options)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(fmt REQUIRED)
+# LibTorch 2.x (official zip, pip wheel) ships its own, newer fmt headers on
+# its include path, ahead of the system's: code compiled against them must not
+# link the system's libfmt (undefined fmt::v12 symbols), so fmt goes
+# header-only there. Debian's LibTorch uses the system fmt itself.
+get_target_property(_ntks_fmt_include fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+set(NTKS_FMT_HEADER_ONLY OFF)
+if(EXISTS "${TORCH_INSTALL_PREFIX}/include/fmt/format.h"
+   AND NOT "${TORCH_INSTALL_PREFIX}/include" IN_LIST _ntks_fmt_include)
+  set(NTKS_FMT_HEADER_ONLY ON)
+endif()
 find_path(XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
 find_library(XXHASH_LIBRARY xxhash REQUIRED)
 find_path(PCRE2_INCLUDE_DIR pcre2.h REQUIRED)

@@ -3,6 +3,7 @@
 
 #include "ntks/data/sample_reader.h"
 
+#include <fmt/ranges.h>
 #include <algorithm>
 
 #include "ntks/config/enums.h"

@@ -6,6 +6,7 @@
 
 #include "ntks/features/sample_grads.h"
 
+#include <fmt/ranges.h>
 #include <map>
 #include <utility>
 

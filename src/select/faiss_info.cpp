@@ -1,5 +1,9 @@
 #include "ntks/select/faiss_info.h"
 
+// Faiss 1.7 headers use uint8_t without including <cstdint> (GCC 13 no longer
+// pulls it in transitively).
+#include <cstdint>
+
 #include <faiss/Index.h>
 
 #include <fmt/format.h>

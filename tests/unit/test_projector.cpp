@@ -139,3 +139,19 @@ TEST(Projector, JohnsonLindenstrauss) {
     EXPECT_LT(norm_err.abs().max().item<double>(), 4.0) << "d=" << d;
   }
 }
+
+// Every kernel batch width (the AVX-512 kernel takes up to 8 samples at a
+// time, AVX2 4) and a remainder after full groups, at a width of several
+// column chunks: equal to the dense product.
+TEST(Projector, AccumulateEqualsDenseForBatchesUpTo17) {
+  const int64_t d = 256;
+  Projector p(31, d, 100);  // blocks of 100 rows: a partial last block of 350
+  for (int64_t batch = 1; batch <= 17; ++batch) {
+    at::Tensor g = torch::randn({batch, 350});
+    at::Tensor out = torch::randn({batch, d});
+    at::Tensor expected = out.to(at::kDouble) +
+                          torch::matmul(g.to(at::kDouble), p.rows(99, 350).to(at::kDouble)) / std::sqrt(double(d));
+    p.accumulate(g, 99, out);
+    EXPECT_TRUE(torch::allclose(out.to(at::kDouble), expected, 1e-5, 1e-5)) << "batch=" << batch;
+  }
+}

@@ -8,12 +8,14 @@
 // materialised whole, and every rank, shard layout, batch size and device
 // sees the same matrix.
 //
-// Speed: P is regenerated for every batch (|LoRA| × d signs), so a row is
-// expanded from its 64-bit words through a byte -> 8 floats table into one
-// reused block buffer, rows in parallel (at::parallel_for), and multiplied
-// with one addmm per block. Generation always runs on the CPU; for a CUDA
-// `out` each block is copied to the device before the addmm, so the matrix is
-// bit-identical on every device (a device-side generator is future work).
+// Speed: P is regenerated for every batch (|LoRA| × d signs). On an x86-64
+// CPU with AVX2 (dim % 64 == 0) a block of rows is generated once as sign
+// words (8 rows at a time with AVX-512) and multiplied straight from the bits
+// by a register-blocked kernel shared by all samples of the batch (AVX-512:
+// 8 samples × 32 columns, the sign vector a mask blend; AVX2: 4 × 16 through
+// a byte -> 8 floats table), columns in parallel. Otherwise rows are expanded
+// to floats into one reused block buffer and multiplied with one addmm per
+// block. CUDA tensors: src/features/projector_device.h.
 //
 // The generator:
 //   mix(x)      = splitmix64 finaliser of x + 0x9E3779B97F4A7C15
