@@ -3,7 +3,7 @@
 
 #include "ntks/bench/grads_bench.h"
 #include "random_llama.h"
-
+#include "timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,27 +19,6 @@
 namespace ntks::bench {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Fastest of `reps` runs after one warm-up.
-double fastest(int reps, at::Device device, const std::function<void()>& run) {
-  auto sync = [&] {
-    if (device.is_cuda()) torch::cuda::synchronize();
-  };
-  run();
-  sync();
-  double best = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < std::max(1, reps); ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    run();
-    sync();
-    best = std::min(best, seconds_since(t0));
-  }
-  return best;
-}
 
 // The baseline: each sample alone through an ordinary autograd graph over
 // the adapter tensors. Returns the gradients [B, |LoRA|].
@@ -88,10 +67,10 @@ GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
     for (auto& lin : layer.proj)
       if (lin.has_lora()) lin.lora().b = at::empty(lin.lora().b.sizes()).normal_(0, 0.02, gen).to(opt.device);
 
-  const int64_t B = opt.batch, T = opt.seq_len, H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
-  const int64_t layer_params = H * c.num_heads * D * 2 + H * c.num_kv_heads * D * 2 + 3 * H * I;
+  const int64_t B = opt.batch, T = opt.seq_len, H = c.hidden_size, D = c.head_dim;
+  const double layer_params = layer_matmul_params(c);
   GradsBenchResult r;
-  r.params_millions = (static_cast<double>(layer_params) * c.num_layers + 2.0 * c.vocab_size * H) / 1e6;
+  r.params_millions = params_millions(c);
   r.lora_params = features::lora_parameter_count(dec);
 
   features::Batch batch;
@@ -118,10 +97,10 @@ GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
     at::Tensor out = at::zeros({B, opt.dim}, at::TensorOptions().dtype(at::kFloat).device(opt.device));
     projection = 0;
     features::per_sample_grads(dec, batch, opt.output, 1.0, [&](int64_t offset, const at::Tensor& g) {
-      if (opt.device.is_cuda()) torch::cuda::synchronize();
+      sync_device(opt.device);
       auto t0 = std::chrono::steady_clock::now();
       projector.accumulate(g, static_cast<uint64_t>(offset), out);
-      if (opt.device.is_cuda()) torch::cuda::synchronize();
+      sync_device(opt.device);
       projection += seconds_since(t0);
     });
   };
@@ -131,7 +110,7 @@ GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
   for (int i = 0; i < std::max(1, opt.reps); ++i) {
     auto t0 = std::chrono::steady_clock::now();
     projected_step();
-    if (opt.device.is_cuda()) torch::cuda::synchronize();
+    sync_device(opt.device);
     const double s = seconds_since(t0);
     if (s < r.projected_s) {
       r.projected_s = s;

@@ -32,4 +32,18 @@ model::Decoder random_llama(const LlamaShape& shape, at::ScalarType dtype, at::D
   return dec;
 }
 
+double layer_matmul_params(const model::HfConfig& c) {
+  const int64_t H = c.hidden_size, D = c.head_dim;
+  return static_cast<double>(H * c.num_heads * D * 2 + H * c.num_kv_heads * D * 2 + 3 * H * c.intermediate_size);
+}
+
+double forward_flops_per_token(const model::HfConfig& c, int64_t seq_len) {
+  return static_cast<double>(c.num_layers) *
+         (2 * layer_matmul_params(c) + 4.0 * static_cast<double>(seq_len * c.num_heads * c.head_dim));
+}
+
+double params_millions(const model::HfConfig& c) {
+  return (layer_matmul_params(c) * static_cast<double>(c.num_layers) + 2.0 * static_cast<double>(c.vocab_size * c.hidden_size)) / 1e6;
+}
+
 }  // namespace ntks::bench

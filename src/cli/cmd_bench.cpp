@@ -103,21 +103,27 @@ void bench_tokenizer(Context& ctx) {
   }
 }
 
-// Defaults are the grads bench's own (a ~32M-parameter llama, 8 x 256 tokens);
-// the shape options override them only when given.
+// The model shape options override a bench's own default model (the grads
+// and embed benches': ~32M parameters) only when given.
+bool given(const po::variables_map& a, const char* name) { return !a[name].defaulted(); }
+template <class Options>
+void override_shape(const po::variables_map& a, Options& o) {
+  if (given(a, "layers")) o.layers = a["layers"].as<int64_t>();
+  if (given(a, "hidden")) o.hidden = a["hidden"].as<int64_t>();
+  if (given(a, "intermediate")) o.intermediate = a["intermediate"].as<int64_t>();
+  if (given(a, "heads")) o.heads = a["heads"].as<int64_t>();
+  if (given(a, "kv-heads")) o.kv_heads = a["kv-heads"].as<int64_t>();
+  if (given(a, "vocab")) o.vocab = a["vocab"].as<int64_t>();
+  if (given(a, "reps")) o.reps = a["reps"].as<int>();
+}
+
+// Defaults are the grads bench's own (a ~32M-parameter llama, 8 x 256 tokens).
 void bench_grads(Context& ctx, at::Device device, at::ScalarType dtype) {
   const auto& a = ctx.args;
   bench::GradsBenchOptions o;
-  const auto given = [&](const char* name) { return !a[name].defaulted(); };
-  if (given("layers")) o.layers = a["layers"].as<int64_t>();
-  if (given("hidden")) o.hidden = a["hidden"].as<int64_t>();
-  if (given("intermediate")) o.intermediate = a["intermediate"].as<int64_t>();
-  if (given("heads")) o.heads = a["heads"].as<int64_t>();
-  if (given("kv-heads")) o.kv_heads = a["kv-heads"].as<int64_t>();
-  if (given("vocab")) o.vocab = a["vocab"].as<int64_t>();
-  if (given("batch")) o.batch = a["batch"].as<int64_t>();
-  if (given("seq-len")) o.seq_len = a["seq-len"].as<int64_t>();
-  if (given("reps")) o.reps = a["reps"].as<int>();
+  override_shape(a, o);
+  if (given(a, "batch")) o.batch = a["batch"].as<int64_t>();
+  if (given(a, "seq-len")) o.seq_len = a["seq-len"].as<int64_t>();
   o.lora_r = a["lora-r"].as<int64_t>();
   o.dim = a["dim"].as<int64_t>();
   o.loop = a.count("no-loop") == 0;
@@ -139,6 +145,29 @@ void bench_grads(Context& ctx, at::Device device, at::ScalarType dtype) {
                            r.generation_s);
 }
 
+// The embed stage's forward (features::embed_samples) on samples of random
+// lengths, batched by embed.batch_tokens of the config unless --batch-tokens.
+void bench_embed(Context& ctx, at::Device device, at::ScalarType dtype) {
+  const auto& a = ctx.args;
+  bench::EmbedBenchOptions o;
+  override_shape(a, o);
+  o.samples = a["samples"].as<int64_t>();
+  o.min_len = a["min-len"].as<int64_t>();
+  if (given(a, "seq-len")) o.max_len = a["seq-len"].as<int64_t>();
+  o.batch_tokens = a.count("batch-tokens") ? a["batch-tokens"].as<int64_t>() : ctx.cfg.embed.batch_tokens;
+  o.dtype = dtype;
+  o.device = device;
+  const bench::EmbedBenchResult r = bench::embed_bench(o);
+  std::cout << fmt::format(
+      "embed: {:.1f}M-parameter llama, {} samples of {}..{} tokens in {} batches of <= {} padded tokens, {} on {}, "
+      "{} threads\n"
+      "  {:.3f} s: {:.1f} samples/s, {:.0f} tokens/s ({:.1f}% padding); {:.1f} GFLOP/s useful ({:.1f} executed) = "
+      "{:.0f}% of the GEMM peak ({:.1f} GFLOP/s)\n",
+      r.params_millions, o.samples, o.min_len, o.max_len, r.batches, o.batch_tokens, c10::toString(dtype),
+      device.str(), at::get_num_threads(), r.seconds, r.samples_per_s, r.tokens_per_s, 100 * r.padding, r.gflops,
+      r.executed_gflops, 100 * r.fraction_of_peak, r.peak.gflops);
+}
+
 int run(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;
@@ -156,8 +185,10 @@ int run(Context& ctx) {
       bench_tokenizer(ctx);
     } else if (what == "grads") {
       bench_grads(ctx, device, dtype);
+    } else if (what == "embed") {
+      bench_embed(ctx, device, dtype);
     } else {
-      throw UsageError(fmt::format("--what '{}': expected gemm, forward, tokenizer or grads", what));
+      throw UsageError(fmt::format("--what '{}': expected gemm, forward, tokenizer, grads or embed", what));
     }
   }
   return 0;
@@ -177,10 +208,15 @@ Command bench_command() {
       "in one run, checks that both made as many tokens, then times ours on --threads-list threads.\n"
       "Without --text the documents are generated (deterministic: English prose, code, numbers,\n"
       "CJK, Cyrillic, Arabic, accented Latin, emoji, runs of spaces and newlines). Each figure is\n"
-      "the fastest of --reps passes. bench/tokenizer.sh fetches the files and the npm package.";
+      "the fastest of --reps passes. bench/tokenizer.sh fetches the files and the npm package.\n"
+      "--what embed times the embed stage's forward (features::embed_samples: sorted by length,\n"
+      "batched by a padded-token budget, masked mean of the final hidden state) on --samples\n"
+      "samples of --min-len..--seq-len random tokens: samples/s, tokens/s, the padding share and\n"
+      "GFLOP/s (useful: each sample at its own length) as a fraction of the GEMM peak.\n"
+      "bench/feature_memory.sh measures the embed and grads stages' peak memory at N and 10N records.";
   c.options = [](po::options_description& o) {
     o.add_options()
-        ("what", po::value<std::string>()->default_value("gemm,forward"), "comma-separated: gemm, forward, tokenizer, grads (grads: batched per-sample LoRA gradients vs a one-sample loop, and the projection share; shape options override its ~32M-parameter default model)")
+        ("what", po::value<std::string>()->default_value("gemm,forward"), "comma-separated: gemm, forward, tokenizer, grads, embed (grads: batched per-sample LoRA gradients vs a one-sample loop, and the projection share; embed: the embed stage's batched forward on samples of random lengths; the shape options override these two's ~32M-parameter default model)")
         ("dtype", po::value<std::string>()->default_value("fp32"), "bf16, fp16 or fp32")
         ("layers", po::value<int64_t>()->default_value(8), "forward: decoder layers")
         ("hidden", po::value<int64_t>()->default_value(512), "forward: hidden size")
@@ -189,8 +225,9 @@ Command bench_command() {
         ("kv-heads", po::value<int64_t>()->default_value(4), "forward: key/value heads")
         ("vocab", po::value<int64_t>()->default_value(32000), "forward: vocabulary (counts toward parameters)")
         ("batch", po::value<int64_t>()->default_value(4), "forward: sequences per batch")
-        ("seq-len", po::value<int64_t>()->default_value(512), "forward: tokens per sequence")
-        ("reps", po::value<int>()->default_value(5), "forward, tokenizer: timed passes")
+        ("seq-len", po::value<int64_t>()->default_value(512),
+         "forward: tokens per sequence; grads: tokens per sample (default 256); embed: longest sample (default 256)")
+        ("reps", po::value<int>()->default_value(5), "forward, tokenizer: timed passes (grads, embed: default 3)")
         ("tokenizer", po::value<std::string>()->default_value(""),
          "tokenizer: tokenizer.json (default: model.tokenizer, else model.path/tokenizer.json)")
         ("text", po::value<std::string>()->default_value(""),
@@ -204,7 +241,10 @@ Command bench_command() {
         ("no-hf", "tokenizer: time ours only")
         ("lora-r", po::value<int64_t>()->default_value(8), "grads: LoRA rank on all seven projections")
         ("dim", po::value<int64_t>()->default_value(8192), "grads: projection dimension d")
-        ("no-loop", "grads: skip the one-sample-at-a-time comparison");
+        ("no-loop", "grads: skip the one-sample-at-a-time comparison")
+        ("samples", po::value<int64_t>()->default_value(64), "embed: samples per timed pass")
+        ("min-len", po::value<int64_t>()->default_value(32), "embed: shortest sample in tokens")
+        ("batch-tokens", po::value<int64_t>(), "embed: padded tokens per batch (default: embed.batch_tokens)");
   };
   c.run = run;
   return c;

@@ -44,7 +44,10 @@ void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   const std::string metadata = stage_metadata(cfg, s, files, kEmbedStage);
   // Array tasks × ranks: task i's rank r writes shard i * ranks + r.
   const auto [shard, total] = candidate_shard(ctx);
-  const data::Range mine = features::block_aligned_shard(index.size(), cfg.store.block_rows, shard, total);
+  // Whole blocks (rows never depend on the shard count), balanced by the
+  // records' estimated cost (their bytes: DESIGN §4).
+  const data::Range mine = features::block_aligned_shard(
+      index.size(), cfg.store.block_rows, shard, total, [&](int64_t g) { return features::record_cost(index, g); });
   const std::string out = features::shard_file(dir, "candidates", shard, total);
   const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
   log::info("candidates: shard {} of {}: records [{}, {}) of {}", shard, total, mine.begin, mine.end, index.size());
@@ -95,8 +98,11 @@ Command embed_command() {
       "  rank and array task with --shard/--num-shards), RUN/embed/candidates.json (all shards as\n"
       "  one dataset, written when the last shard is complete), RUN/embed/skipped-*.jsonl.\n"
       "Samples are batched by model tokens (embed.batch_tokens) after sorting by length, in blocks\n"
-      "of store.block_rows records. A killed run continues after the last block it committed; a\n"
-      "file that is complete with the same inputs is kept.";
+      "of store.block_rows records; each shard (and each rank's part of the domain set) is a\n"
+      "contiguous run of whole blocks balanced by estimated work (the records' byte lengths in the\n"
+      "corpus index, a stand-in for their token counts), so the rows never depend on the number of\n"
+      "shards. A killed run continues after the last block it committed; a file that is complete\n"
+      "with the same inputs is kept.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("which", po::value<std::string>()->default_value("all"), "domain, candidates or all")

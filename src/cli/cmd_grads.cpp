@@ -7,6 +7,8 @@
 //   RUN/grads/domain_mean.h5                   their mean: one row
 //   RUN/grads/candidates-IIIII-of-NNNNN.h5     candidate shards (+ candidates.json)
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +23,7 @@
 #include "ntks/features/project.h"
 #include "ntks/features/sample_grads.h"
 #include "ntks/log/log.h"
+#include "ntks/select/preselected.h"
 #include "ntks/util/error.h"
 
 namespace ntks::cli {
@@ -64,15 +67,9 @@ features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const
   };
 }
 
-// The candidates to compute: the ids of --ids-file, else every candidate.
-std::vector<int64_t> candidate_records(Context& ctx, const data::CorpusIndex& index) {
+// The candidates of an --ids-file (ascending record indices).
+std::vector<int64_t> ids_file_records(const std::string& path, const data::CorpusIndex& index) {
   std::vector<int64_t> records;
-  if (!ctx.args.count("ids-file")) {
-    records.resize(static_cast<size_t>(index.size()));
-    std::iota(records.begin(), records.end(), int64_t{0});
-    return records;
-  }
-  const std::string path = ctx.args["ids-file"].as<std::string>();
   std::ifstream in(path);
   if (!in) throw InputError(fmt::format("{}: cannot be read", path));
   std::string line;
@@ -89,6 +86,51 @@ std::vector<int64_t> candidate_records(Context& ctx, const data::CorpusIndex& in
   return records;
 }
 
+// The candidates of a pre-selection file (RUN/preselect/preselected.h5),
+// ascending. Each record must be in the corpus and still carry the id the
+// file names: a corpus edited since the pre-selection would otherwise give
+// other samples' gradients under the listed ids.
+std::vector<int64_t> preselected_records(const std::string& path, const data::CorpusIndex& index) {
+  const select::Preselected p = select::read_preselected(path);
+  for (size_t i = 0; i < p.records.size(); ++i) {
+    if (p.records[i] >= index.size())
+      throw InputError(fmt::format("{}: records[{}] = {} is not a candidate (the candidates have {} records); was "
+                                   "it made from another data.candidates?",
+                                   path, i, p.records[i], index.size()));
+    const std::string id = index.id(p.records[i]);
+    if (id != p.ids[i])
+      throw InputError(fmt::format("{}: records[{}] = {} is '{}' in the candidates ({}), but the file names it '{}'; "
+                                   "the corpus changed since the pre-selection (run `ntk-select preselect` again)",
+                                   path, i, p.records[i], id, index.where(p.records[i]), p.ids[i]));
+  }
+  std::vector<int64_t> records = p.records;  // best first in the file; rows go in record order
+  std::sort(records.begin(), records.end());
+  return records;
+}
+
+// The candidates to compute: those of --ids-file or --preselected, else every
+// candidate. `list` gets what the stage metadata records about the list.
+std::vector<int64_t> candidate_records(Context& ctx, const data::CorpusIndex& index, nlohmann::json& list) {
+  std::vector<int64_t> records;
+  std::string option;
+  for (const char* o : {"ids-file", "preselected"})
+    if (ctx.args.count(o)) option = o;
+  if (option.empty()) {
+    records.resize(static_cast<size_t>(index.size()));
+    std::iota(records.begin(), records.end(), int64_t{0});
+    return records;
+  }
+  const std::string path = ctx.args[option].as<std::string>();
+  records = option == "ids-file" ? ids_file_records(path, index) : preselected_records(path, index);
+  // The list's content, not only its name: a rewritten file with other
+  // records must not be taken for the one a complete shard was made from.
+  list = {{"path", fs::absolute(path).string()},
+          {"records", records.size()},
+          {"records_xxh3", fmt::format("{:016x}", XXH3_64bits(records.data(), records.size() * sizeof(int64_t)))}};
+  log::info0("candidates: {} of {} records from {} {}", records.size(), index.size(), option == "ids-file" ? "--ids-file" : "--preselected", path);
+  return records;
+}
+
 void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const features::Projector* projector,
                       int64_t dim) {
   const config::Config& cfg = ctx.cfg;
@@ -97,13 +139,18 @@ void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const
   data::IndexOptions io;
   io.id_field = cfg.data.fields.id;
   const auto index = data::CorpusIndex::open_shared(files, io, ctx.comm);
-  const std::vector<int64_t> all = candidate_records(ctx, index);
+  nlohmann::json list;
+  const std::vector<int64_t> all = candidate_records(ctx, index, list);
   nlohmann::json extra = grads_stage(cfg);
-  if (a.count("ids-file")) extra["ids"] = fs::absolute(a["ids-file"].as<std::string>()).string();
+  if (a.count("ids-file")) extra["ids"] = list;
+  if (a.count("preselected")) extra["preselected"] = list;
   const std::string metadata = stage_metadata(cfg, s, files, extra);
   const auto [shard, total] = candidate_shard(ctx);
+  // Whole blocks of the whole list (rows never depend on the shard count),
+  // balanced by the records' estimated cost (their bytes: DESIGN §4).
   const data::Range mine =
-      features::block_aligned_shard(static_cast<int64_t>(all.size()), cfg.store.block_rows, shard, total);
+      features::block_aligned_shard(static_cast<int64_t>(all.size()), cfg.store.block_rows, shard, total,
+                                    [&](int64_t p) { return features::record_cost(index, all[static_cast<size_t>(p)]); });
   const std::string out = features::shard_file(dir, "candidates", shard, total);
   const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
   log::info("candidates: shard {} of {}: {} of {} candidates", shard, total, mine.size(), all.size());
@@ -140,6 +187,10 @@ int run(Context& ctx) {
     throw UsageError(fmt::format("--which {}: expected domain, candidates or all", which));
   if (a.count("shard") != a.count("num-shards")) throw UsageError("--shard and --num-shards go together");
   if (a.count("ids-file") && which == "domain") throw UsageError("--ids-file selects candidates: not with --which domain");
+  if (a.count("preselected") && which == "domain")
+    throw UsageError("--preselected selects candidates: not with --which domain");
+  if (a.count("ids-file") && a.count("preselected"))
+    throw UsageError("--ids-file and --preselected both choose the candidates: give one of them");
   const config::Config& cfg = ctx.cfg;
   if (cfg.store.block_rows < 1) throw ConfigError("store.block_rows must be at least 1");
   if (cfg.grads.dim < 0) throw ConfigError("grads.dim must be >= 0 (0: the unprojected gradient)");
@@ -179,13 +230,21 @@ Command grads_command() {
       "q k v o gate up down, lora_A before lora_B, row-major). Whole batches of grads.batch_size\n"
       "samples at once, one backward pass each. Outputs (RUN = run.dir): RUN/grads/domain.h5,\n"
       "RUN/grads/domain_mean.h5 (their mean, summed over ranks by allreduce),\n"
-      "RUN/grads/candidates-IIIII-of-NNNNN.h5 and candidates.json. Resumable block by block\n"
-      "(store.block_rows); files complete with the same inputs are kept.";
+      "RUN/grads/candidates-IIIII-of-NNNNN.h5 and candidates.json. The candidates: all records of\n"
+      "data.candidates, or those of --preselected (the pre-selection file) or --ids-file, in record\n"
+      "order; the list's path and a hash of its records go into the files' metadata. Candidates are\n"
+      "cut into blocks of store.block_rows and each shard (rank x array task) gets a contiguous run\n"
+      "of whole blocks balanced by estimated work (the records' byte lengths in the corpus index, a\n"
+      "stand-in for their token counts), so the rows never depend on the number of shards.\n"
+      "Resumable block by block; files complete with the same inputs are kept.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("which", po::value<std::string>()->default_value("all"), "domain, candidates or all")
         ("ids-file", po::value<std::string>(),
-         "candidates: only these ids (one per line: id field values or path:line), e.g. the pre-selected set")
+         "candidates: only these ids (one per line: id field values or path:line)")
+        ("preselected", po::value<std::string>(),
+         "candidates: only the records of this pre-selection file (RUN/preselect/preselected.h5 of "
+         "`ntk-select preselect`); each must still carry the id the file names. Not with --ids-file")
         ("shard", po::value<int>(), "candidates: this array task's shard I (0-based) of --num-shards")
         ("num-shards", po::value<int>(), "candidates: number of array tasks")
         ("adapter", po::value<std::string>()->default_value(""),

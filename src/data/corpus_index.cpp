@@ -231,6 +231,11 @@ std::string CorpusIndex::where(int64_t global) const {
   return fmt::format("{}:{}", impl_->files[loc.file], loc.line);
 }
 
+int64_t CorpusIndex::record_bytes(int64_t global) const {
+  const size_t f = impl_->file_of(global);
+  return impl_->index[f].length[static_cast<size_t>(global - impl_->begin[f])];
+}
+
 std::string CorpusIndex::read(int64_t global) const {
   size_t f = impl_->file_of(global);
   return impl_->read_local(f, static_cast<uint64_t>(global - impl_->begin[f]));

@@ -157,6 +157,8 @@ TEST_F(CorpusIndexTest, RangesMatchANaiveReading) {
   CorpusIndex ix = CorpusIndex::open(paths, options());
   ASSERT_EQ(ix.size(), static_cast<int64_t>(expected.size()));
   for (int64_t g = 0; g < ix.size(); ++g) ASSERT_EQ(ix.read(g), expected[g]) << g;
+  for (int64_t g = 0; g < ix.size(); ++g)
+    ASSERT_EQ(ix.record_bytes(g), static_cast<int64_t>(expected[g].size())) << g;  // from the index, no read
   for (int t = 0; t < 50; ++t) {
     int64_t a = rng() % (ix.size() + 1), b = rng() % (ix.size() + 1);
     if (a > b) std::swap(a, b);

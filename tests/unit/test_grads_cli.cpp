@@ -8,10 +8,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "byte_tokenizer.h"
 #include "ntks/features/feature_set.h"
 #include "ntks/features/projector.h"
+#include "ntks/select/preselected.h"
 #include "ntks/store/feature_file.h"
 #include "ntks/util/files.h"
 #include "test_util.h"
@@ -139,6 +141,62 @@ TEST(GradsCli, IdListSelectsRowsAndAKilledRunResumes) {
   auto r = run_command(f.command(f.dir.file("bad"), "--which candidates --ids-file " + bad));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find(bad + ":2: no candidate has the id 'nope'"), std::string::npos) << r.output;
+}
+
+// --preselected takes the candidates of a pre-selection file (best first in
+// the file, rows in record order), equal to the same rows of a full run; its
+// content is fingerprinted in the metadata; a file whose ids no longer match
+// the corpus, and --ids-file alongside it, are refused.
+TEST(GradsCli, PreselectedFileSelectsRows) {
+  GradsFixture f;
+  auto full = run_command(f.command(f.dir.file("full"), "--which candidates"));
+  ASSERT_EQ(full.status, 0) << full.output;
+  select::Preselected p;
+  p.records = {17, 3, 9, 20};
+  p.ids = {"c17", "c3", "c9", "c20"};
+  p.counts = {4, 3, 2, 1};
+  p.mean_distance = {0.5, 0.6, 0.7, 0.8};
+  const std::string file = f.dir.file("preselected.h5");
+  select::write_preselected(file, p);
+  auto r = run_command(f.command(f.dir.file("pre"), "--which candidates --preselected " + file + " --log-level info"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Rows all = read_set(f.dir.file("full/grads/candidates.json"));
+  const Rows some = read_set(f.dir.file("pre/grads/candidates.json"));
+  ASSERT_EQ(some.ids, (std::vector<std::string>{"c3", "c9", "c17", "c20"}));
+  for (size_t k = 0; k < some.ids.size(); ++k) {
+    const size_t i = static_cast<size_t>(std::find(all.ids.begin(), all.ids.end(), some.ids[k]) - all.ids.begin());
+    for (int64_t j = 0; j < all.dim; ++j)
+      EXPECT_NEAR(some.values[k * 64 + static_cast<size_t>(j)], all.values[i * 64 + static_cast<size_t>(j)],
+                  1e-4 * (1 + std::abs(all.values[i * 64 + static_cast<size_t>(j)])))
+          << some.ids[k];
+  }
+  const auto metadata = nlohmann::json::parse(
+      store::FeatureReader(f.dir.file("pre/grads/candidates-00000-of-00001.h5")).metadata_json());
+  EXPECT_EQ(metadata["stage"]["preselected"]["path"], std::filesystem::absolute(file).string());
+  EXPECT_EQ(metadata["stage"]["preselected"]["records"], 4);
+  const std::string hash = metadata["stage"]["preselected"]["records_xxh3"];
+  // Other records under the same path: another fingerprint, so the complete
+  // file is computed again rather than kept.
+  p.records = {17, 3, 9, 21};
+  p.ids = {"c17", "c3", "c9", "c21"};
+  select::write_preselected(file, p);
+  r = run_command(f.command(f.dir.file("pre"), "--which candidates --preselected " + file));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto again = nlohmann::json::parse(
+      store::FeatureReader(f.dir.file("pre/grads/candidates-00000-of-00001.h5")).metadata_json());
+  EXPECT_NE(again["stage"]["preselected"]["records_xxh3"], hash);
+  EXPECT_EQ(read_set(f.dir.file("pre/grads/candidates.json")).ids,
+            (std::vector<std::string>{"c3", "c9", "c17", "c21"}));
+
+  p.ids[1] = "c4";  // record 3 is c3 in the corpus
+  select::write_preselected(file, p);
+  r = run_command(f.command(f.dir.file("bad"), "--which candidates --preselected " + file));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find(file + ": records[1] = 3 is 'c3' in the candidates"), std::string::npos) << r.output;
+  const std::string ids = f.dir.write("ids.txt", "c1\n");
+  r = run_command(f.command(f.dir.file("bad"), "--which candidates --preselected " + file + " --ids-file " + ids));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--ids-file and --preselected"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -39,6 +39,37 @@ struct ForwardBenchResult {
 /// and run `reps` times on batch x seq_len tokens after one warm-up pass.
 ForwardBenchResult forward_bench(const ForwardBenchOptions& opt);
 
+// ---- embeddings (embed_bench.cpp) ---------------------------------------------
+// The embed stage's computation (features::embed_samples: sorted by length,
+// batched by padded-token budget, masked mean of the final hidden state) on
+// samples of random lengths.
+
+struct EmbedBenchOptions {
+  // The grads bench's model: 8 × (512 hidden, 1408 MLP), vocabulary 8192 ≈ 32M parameters.
+  int64_t layers = 8, hidden = 512, intermediate = 1408, heads = 8, kv_heads = 4, vocab = 8192;
+  int64_t samples = 64;                 ///< samples per timed pass
+  int64_t min_len = 32, max_len = 256;  ///< token lengths, uniform in [min_len, max_len]
+  int64_t batch_tokens = 16384;         ///< padded tokens per batch (embed.batch_tokens)
+  int reps = 3;                         ///< timed passes; the fastest counts
+  at::ScalarType dtype = at::kFloat;
+  at::Device device = at::kCPU;
+};
+
+struct EmbedBenchResult {
+  double params_millions = 0;
+  int64_t batches = 0;           ///< batches per pass
+  double seconds = 0;            ///< fastest pass over all samples
+  double samples_per_s = 0;
+  double tokens_per_s = 0;       ///< real (unpadded) tokens
+  double padding = 0;            ///< share of the computed tokens that are padding
+  double gflops = 0;             ///< useful: matmul FLOPs of each sample at its own length
+  double executed_gflops = 0;    ///< what the padded batches ran
+  GemmPeak peak;
+  double fraction_of_peak = 0;   ///< gflops / peak
+};
+
+EmbedBenchResult embed_bench(const EmbedBenchOptions& opt);
+
 // ---- tokenizer (tokenizer_bench.cpp) -----------------------------------------
 // Our Tokenizer::encode against Hugging Face's Rust tokenizers (the npm binding,
 // run by bench/hf_tokenizer_bench.js under node on one thread) on the same

@@ -89,6 +89,9 @@ class CorpusIndex {
   RecordLocation locate(int64_t global) const;
   /// "path:line" of a record, as used in error messages and default ids.
   std::string where(int64_t global) const;
+  /// Bytes of the record's line without its line ending, from the index (no
+  /// read): a cost estimate before tokenizing, e.g. to balance shards.
+  int64_t record_bytes(int64_t global) const;
   /// The record's line, without its line ending ("\n" or "\r\n").
   std::string read(int64_t global) const;
   /// Calls fn(global, line) for every record of `range` in order, reading the

@@ -56,9 +56,29 @@ struct FeatureJobResult {
 FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex& index, const config::Config& cfg,
                                  const tokenizer::Tokenizer& tok, const ComputeRows& compute);
 
-/// The [begin, end) positions of shard `shard` of `num_shards` over `n`
-/// records cut into blocks of `block_rows`: whole blocks only, balanced by
-/// block count.
+/// The [begin, end) positions of shard `shard` of `num_shards` over a list of
+/// `n` entries cut into blocks of `block_rows` (counted from position 0):
+/// whole blocks only, contiguous and in order, balanced by weight. Boundary k
+/// is the block boundary nearest to k/num_shards of the total weight (ties:
+/// the earlier one), so every shard's weight is within one block's weight of
+/// the mean. `weight(p)` >= 0 is entry p's cost; when all weights are 0 the
+/// entries count 1 each. Every rank computes the same ranges on its own.
+data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards,
+                                const std::function<int64_t(int64_t)>& weight);
+/// As above with every entry weighing 1 (balanced by record count).
 data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards);
+
+/// Cost estimate of a record before it is tokenized, to balance shards by
+/// work (DESIGN §4: by token count): its byte length in the index plus
+/// kRecordOverheadBytes. A stage's time is nearly linear in tokens at the
+/// lengths it runs (the attention's quadratic part is small next to the
+/// projections), and bytes per token vary little within a corpus (a
+/// byte-level BPE on one kind of text: roughly 3-5 bytes per token; JSON keys
+/// and escapes add a nearly constant share), so bytes are proportional to
+/// tokens as far as balancing needs; the constant stands for what every
+/// sample costs whatever its length (the chat template's framing tokens, a
+/// projected gradient's per-sample projection).
+constexpr int64_t kRecordOverheadBytes = 64;
+int64_t record_cost(const data::CorpusIndex& index, int64_t global);
 
 }  // namespace ntks::features
