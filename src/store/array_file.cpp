@@ -1,5 +1,6 @@
 #include "ntks/store/array_file.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "h5.h"
@@ -20,7 +21,8 @@ struct ArrayFileWriter::Impl {
     h5::Handle set(H5Dcreate2(file.get(), name.c_str(), mem_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                    H5Dclose);
     if (!set.valid()) h5::fail(partial, "cannot create dataset '" + name + "'");
-    if (H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+    const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();  // HDF5 refuses a null buffer
+    if (!empty && H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
       h5::fail(partial, "cannot write dataset '" + name + "'");
   }
 };
@@ -44,8 +46,35 @@ void ArrayFileWriter::add(const std::string& name, const std::vector<std::int64_
   impl_->add(name, shape, H5T_NATIVE_FLOAT, data);
 }
 
+void ArrayFileWriter::add(const std::string& name, const std::vector<std::int64_t>& shape, const double* data) {
+  impl_->add(name, shape, H5T_NATIVE_DOUBLE, data);
+}
+
 void ArrayFileWriter::add(const std::string& name, const std::vector<std::int64_t>& shape, const std::int64_t* data) {
   impl_->add(name, shape, H5T_NATIVE_INT64, data);
+}
+
+void ArrayFileWriter::add_strings(const std::string& name, const std::vector<std::string>& values) {
+  std::vector<const char*> ptrs(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    NTKS_CHECK(values[i].find('\0') == std::string::npos, "{}: string {} of dataset '{}' contains a NUL byte",
+               impl_->partial, i, name);
+    ptrs[i] = values[i].c_str();
+  }
+  h5::Handle utf8 = h5::utf8_string_type();
+  impl_->add(name, {static_cast<std::int64_t>(values.size())}, utf8.get(), ptrs.data());
+}
+
+void ArrayFileWriter::set_attribute(const std::string& name, const std::string& value) {
+  NTKS_CHECK(!impl_->done, "set_attribute after finalize");
+  h5::QuietErrors quiet;
+  h5::write_string_attr(impl_->file.get(), name.c_str(), value, impl_->partial);
+}
+
+void ArrayFileWriter::set_attribute(const std::string& name, std::int64_t value) {
+  NTKS_CHECK(!impl_->done, "set_attribute after finalize");
+  h5::QuietErrors quiet;
+  h5::write_int_attr(impl_->file.get(), name.c_str(), value, H5T_STD_I64LE, impl_->partial);
 }
 
 void ArrayFileWriter::finalize() {

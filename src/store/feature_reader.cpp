@@ -34,31 +34,6 @@ namespace {
 
 constexpr std::int64_t kConvertBlockBytes = 4 << 20;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Missing, not a file, empty or not HDF5: clear messages before HDF5 is asked to open it.
-void check_is_hdf5(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    if (fs::exists(path + layout::kPartialSuffix, ec)) {
-      throw InputError(fmt::format("{}: no such file, but {}{} exists: the run writing it did not "
-                                   "finish", path, path, layout::kPartialSuffix));
-    }
-    throw InputError(fmt::format("{}: no such file", path));
-  }
-  if (!fs::is_regular_file(status)) throw InputError(fmt::format("{}: not a regular file", path));
-  if (fs::file_size(path, ec) == 0) {
-    throw InputError(fmt::format("{}: empty file (truncated or corrupt HDF5 file)", path));
-  }
-  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-  if (is_hdf5 == 0) throw InputError(fmt::format("{}: not an HDF5 file", path));
-  if (is_hdf5 < 0) h5::fail(path, "truncated or corrupt HDF5 file");
-}
-
 template <typename T>
 void read_rows_into(hid_t dataset, hid_t mem_type, std::int64_t begin, std::int64_t count, T* out,
                     const std::string& path, const char* name) {
@@ -70,36 +45,13 @@ void read_rows_into(hid_t dataset, hid_t mem_type, std::int64_t begin, std::int6
   }
 }
 
-// Strings HDF5 allocated in a read; freed on scope exit (after an error message
-// has been taken from HDF5's stack, which the next HDF5 call would clear).
-struct VlenStrings {
-  hid_t type;
-  hid_t mem_space;
-  std::vector<char*> ptrs;
-  VlenStrings(hid_t t, hid_t space, std::int64_t n)
-      : type(t), mem_space(space), ptrs(static_cast<std::size_t>(n), nullptr) {}
-  VlenStrings(const VlenStrings&) = delete;
-  VlenStrings& operator=(const VlenStrings&) = delete;
-  ~VlenStrings() {
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(type, mem_space, H5P_DEFAULT, ptrs.data());
-#else
-    H5Dvlen_reclaim(type, mem_space, H5P_DEFAULT, ptrs.data());
-#endif
-  }
-};
-
 }  // namespace
 
 FeatureReader::FeatureReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
   Impl& r = *impl_;
   r.path = path;
-  if (ends_with(path, layout::kPartialSuffix)) {
-    throw InputError(fmt::format("{}: incomplete (a {} file is still being written or was left by "
-                                 "a run that did not finish)", path, layout::kPartialSuffix));
-  }
+  h5::check_finished_hdf5(path);
   h5::QuietErrors quiet;
-  check_is_hdf5(path);
   h5::Handle fapl = h5::file_access();
   r.file = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!r.file.valid()) h5::fail(path, "truncated or corrupt HDF5 file");
@@ -193,7 +145,7 @@ std::vector<std::string> FeatureReader::ids(std::int64_t begin, std::int64_t cou
   h5::QuietErrors quiet;
   const auto sel = layout::select_rows(r.sets.ids.get(), begin, count);
   if (!sel) h5::fail(r.path, "cannot select rows of 'ids'");
-  VlenStrings raw(r.ids_type.get(), sel->mem_space.get(), count);
+  h5::VlenStrings raw(r.ids_type.get(), sel->mem_space.get(), count);
   if (H5Dread(r.sets.ids.get(), r.ids_type.get(), sel->mem_space.get(), sel->file_space.get(),
               H5P_DEFAULT, raw.ptrs.data()) < 0) {
     h5::fail(r.path, fmt::format("cannot read rows [{}, {}) of 'ids' (truncated or corrupt HDF5 "

@@ -1,6 +1,7 @@
 #include "h5.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <vector>
 
 #include <fmt/format.h>
@@ -60,6 +61,32 @@ void fail(const std::string& path, const std::string& what) {
   const std::string detail = take_error();
   if (detail.empty()) throw InputError(fmt::format("{}: {}", path, what));
   throw InputError(fmt::format("{}: {} (HDF5: {})", path, what, detail));
+}
+
+void check_finished_hdf5(const std::string& path) {
+  namespace fs = std::filesystem;
+  const std::string partial = ".partial";
+  if (path.size() >= partial.size() && path.compare(path.size() - partial.size(), partial.size(), partial) == 0) {
+    throw InputError(fmt::format("{}: incomplete (a {} file is still being written or was left by "
+                                 "a run that did not finish)", path, partial));
+  }
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) {
+    if (fs::exists(path + partial, ec)) {
+      throw InputError(fmt::format("{}: no such file, but {}{} exists: the run writing it did not "
+                                   "finish", path, path, partial));
+    }
+    throw InputError(fmt::format("{}: no such file", path));
+  }
+  if (!fs::is_regular_file(status)) throw InputError(fmt::format("{}: not a regular file", path));
+  if (fs::file_size(path, ec) == 0) {
+    throw InputError(fmt::format("{}: empty file (truncated or corrupt HDF5 file)", path));
+  }
+  QuietErrors quiet;
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 == 0) throw InputError(fmt::format("{}: not an HDF5 file", path));
+  if (is_hdf5 < 0) fail(path, "truncated or corrupt HDF5 file");
 }
 
 Handle half_type() {

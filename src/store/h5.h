@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ntks::store::h5 {
 
@@ -51,6 +52,30 @@ std::string take_error();
 
 /// Throws InputError "<path>: <what> (HDF5: <innermost error>)".
 [[noreturn]] void fail(const std::string& path, const std::string& what);
+
+/// Before a file is opened for reading: InputError for a path ending in ".partial"
+/// ("incomplete"), a missing file (mentioning a leftover "<path>.partial"), something
+/// that is not a regular file, an empty file, a file that is not HDF5 or is corrupt.
+void check_finished_hdf5(const std::string& path);
+
+/// Strings HDF5 allocated in a variable-length read; freed on scope exit (after an
+/// error message has been taken from HDF5's stack, which the next HDF5 call would clear).
+struct VlenStrings {
+  hid_t type;
+  hid_t mem_space;
+  std::vector<char*> ptrs;
+  VlenStrings(hid_t t, hid_t space, std::int64_t n)
+      : type(t), mem_space(space), ptrs(static_cast<std::size_t>(n), nullptr) {}
+  VlenStrings(const VlenStrings&) = delete;
+  VlenStrings& operator=(const VlenStrings&) = delete;
+  ~VlenStrings() {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(type, mem_space, H5P_DEFAULT, ptrs.data());
+#else
+    H5Dvlen_reclaim(type, mem_space, H5P_DEFAULT, ptrs.data());
+#endif
+  }
+};
 
 /// IEEE binary16, little-endian: what h5py reads as numpy float16.
 Handle half_type();
