@@ -1,0 +1,37 @@
+#pragma once
+// `ntk-select score` (DESIGN §2 step 5): the NTK utility
+// s(c) = <g(c), mean_D g> of every candidate row of RUN/grads/candidates.json,
+// written by rank 0 to RUN/score/scores.h5 (see scores.h).
+
+#include <cstdint>
+#include <string>
+
+namespace ntks::dist {
+class Communicator;
+}
+
+namespace ntks::select {
+
+struct ScoreOptions {
+  std::string run_dir;          ///< RUN (run.dir)
+  std::int64_t chunk_rows = 0;  ///< rows read at once per rank; 0: about 32 MiB of them
+};
+
+struct ScoreSummary {
+  std::string path;              ///< the scores file
+  std::int64_t rows = 0;         ///< candidates scored (all ranks)
+  std::int64_t dim = 0;          ///< gradient columns
+  bool preselected = false;      ///< checked against RUN/preselect/preselected.h5
+  double min = 0, max = 0, mean = 0;  ///< of the scores (rank 0 only)
+};
+
+/// Collective over `comm`. Rank 0 first checks the inputs (both grads files
+/// present and from the same model/adapter/grads settings; with a
+/// pre-selection, the candidate rows are exactly the pre-selected records)
+/// while the others wait, so a bad input is reported once. Each rank then
+/// scores a contiguous balanced part of the rows in chunks; each score is one
+/// float64 sum in column order, so the values never depend on the rank count.
+/// Scores are gathered to rank 0, which writes the file.
+ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm);
+
+}  // namespace ntks::select

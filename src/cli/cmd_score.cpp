@@ -1,0 +1,40 @@
+// `ntk-select score`: the NTK utility of every candidate (DESIGN §2 step 5).
+// The work is select::run_score (select/score_stage.h).
+
+#include "command.h"
+#include "ntks/log/log.h"
+#include "ntks/select/score_stage.h"
+
+namespace ntks::cli {
+namespace {
+
+int run(Context& ctx) {
+  log::StageScope stage("score");
+  select::ScoreOptions o;
+  o.run_dir = ctx.cfg.run.dir;
+  const select::ScoreSummary s = select::run_score(o, ctx.comm);
+  log::info0("{}: {} {}candidates scored (d = {}); scores {:.6g} .. {:.6g}, mean {:.6g}", s.path, s.rows,
+             s.preselected ? "pre-selected " : "", s.dim, s.min, s.max, s.mean);
+  return 0;
+}
+
+}  // namespace
+
+Command score_command() {
+  Command c;
+  c.name = "score";
+  c.summary = "NTK utility of every candidate: its projected gradient dotted with the domain mean";
+  c.description =
+      "s(c) = <g(c), mean over the domain of g>, g the projected per-sample LoRA gradients of\n"
+      "`ntk-select grads`. Reads (RUN = run.dir) RUN/grads/domain_mean.h5 and\n"
+      "RUN/grads/candidates.json, which must come from the same model, adapter and grads\n"
+      "settings; when RUN/preselect/preselected.h5 exists, the candidate rows must be exactly the\n"
+      "pre-selected records. Each rank scores a contiguous part of the rows; every score is one\n"
+      "float64 sum in column order, so the result does not depend on the number of ranks.\n"
+      "Writes RUN/score/scores.h5 (records, ids, scores; rows in record order).";
+  c.options = [](po::options_description&) {};
+  c.run = run;
+  return c;
+}
+
+}  // namespace ntks::cli

@@ -1,0 +1,149 @@
+#include <torch/torch.h>
+
+#include "ntks/select/score_stage.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "ntks/data/corpus_index.h"
+#include "ntks/dist/communicator.h"
+#include "ntks/features/feature_set.h"
+#include "ntks/log/log.h"
+#include "ntks/log/progress.h"
+#include "ntks/select/metadata.h"
+#include "ntks/select/preselected.h"
+#include "ntks/select/run_files.h"
+#include "ntks/select/scores.h"
+#include "ntks/store/feature_file.h"
+#include "ntks/util/error.h"
+
+namespace ntks::select {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMadeByDomain = "ntk-select grads --which domain";
+constexpr const char* kMadeByCandidates = "ntk-select grads --which candidates";
+
+// The candidate rows must be exactly the pre-selected records: a row outside
+// the set or a pre-selected record without a row means the gradients were
+// computed for another candidate list.
+void check_preselected_rows(const features::FeatureSet& set, const std::string& set_path, const Preselected& p,
+                            const std::string& p_path) {
+  const std::vector<int64_t> rows = set.indices(0, set.rows());
+  std::vector<int64_t> sorted_rows = rows, want = p.records;
+  std::sort(sorted_rows.begin(), sorted_rows.end());
+  std::sort(want.begin(), want.end());
+  if (auto d = std::adjacent_find(sorted_rows.begin(), sorted_rows.end()); d != sorted_rows.end())
+    throw InputError(fmt::format("{}: record {} has two gradient rows", set_path, *d));
+  std::vector<int64_t> extra, missing;
+  std::set_difference(sorted_rows.begin(), sorted_rows.end(), want.begin(), want.end(), std::back_inserter(extra));
+  std::set_difference(want.begin(), want.end(), sorted_rows.begin(), sorted_rows.end(), std::back_inserter(missing));
+  if (!extra.empty()) {
+    const auto at = std::find(rows.begin(), rows.end(), extra.front()) - rows.begin();
+    throw InputError(fmt::format("{}: {} of its {} rows are not in the pre-selected set {} (the first: record {}, id "
+                                 "'{}'): the gradients were computed for another candidate list; rerun `{} "
+                                 "--ids-file` with the pre-selected ids",
+                                 set_path, extra.size(), rows.size(), p_path, extra.front(), set.ids(at, 1)[0],
+                                 kMadeByCandidates));
+  }
+  if (!missing.empty()) {
+    const auto at = std::find(p.records.begin(), p.records.end(), missing.front()) - p.records.begin();
+    throw InputError(fmt::format("{}: {} of its {} pre-selected records have no gradient row in {} (the first: record "
+                                 "{}, id '{}'): rerun `{} --ids-file` with the pre-selected ids",
+                                 p_path, missing.size(), p.records.size(), set_path, missing.front(),
+                                 p.ids.at(static_cast<size_t>(at)), kMadeByCandidates));
+  }
+}
+
+// Rank 0, before any rank reads: everything that makes the scores meaningful.
+void check_inputs(const RunFiles& f) {
+  require_input(f.grads_domain_mean(), kMadeByDomain);
+  require_input(f.grads_candidates(), kMadeByCandidates);
+  const store::FeatureReader mean(f.grads_domain_mean());
+  const features::FeatureSet set(f.grads_candidates());
+  if (mean.kind() != "grads_domain_mean" || mean.rows() != 1)
+    throw InputError(fmt::format("{}: not a domain mean gradient (kind '{}', {} rows; expected 'grads_domain_mean', "
+                                 "one row)",
+                                 mean.path(), mean.kind(), mean.rows()));
+  if (mean.dim() != set.dim())
+    throw InputError(fmt::format("{} has {} columns but {} has {}: rerun `ntk-select grads`", mean.path(), mean.dim(),
+                                 f.grads_candidates(), set.dim()));
+  check_same_grads_settings(f.grads_domain_mean(), mean.metadata_json(), f.grads_candidates(), set.metadata_json());
+  if (set.rows() == 0) throw InputError(fmt::format("{}: no candidate rows to score", f.grads_candidates()));
+  std::error_code ec;
+  if (fs::exists(f.preselected(), ec))
+    check_preselected_rows(set, f.grads_candidates(), read_preselected(f.preselected()), f.preselected());
+}
+
+std::string score_metadata(const RunFiles& f, const store::FeatureReader& mean, const features::FeatureSet& set,
+                           bool preselected) {
+  return nlohmann::json{{"stage", "score"},
+                        {"dim", set.dim()},
+                        {"domain_mean", fs::absolute(f.grads_domain_mean()).string()},
+                        {"domain_mean_metadata", nlohmann::json::parse(mean.metadata_json())},
+                        {"candidates", fs::absolute(f.grads_candidates()).string()},
+                        {"candidates_metadata", nlohmann::json::parse(set.metadata_json())},
+                        {"preselected", preselected ? fs::absolute(f.preselected()).string() : ""}}
+      .dump();
+}
+
+}  // namespace
+
+ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
+  const RunFiles f{options.run_dir};
+  if (comm.is_root()) check_inputs(f);
+  comm.barrier();  // an error above ends the job (the top-level guard aborts) while the others wait here
+
+  const store::FeatureReader mean_file(f.grads_domain_mean());
+  const features::FeatureSet set(f.grads_candidates());
+  const int64_t dim = set.dim(), n = set.rows();
+  std::vector<float> mean_row(static_cast<size_t>(dim));
+  mean_file.read_rows(0, 1, mean_row.data());
+  const std::vector<double> mean(mean_row.begin(), mean_row.end());
+
+  const data::Range mine = data::shard_range(n, comm.rank(), comm.size());
+  const int64_t chunk =
+      options.chunk_rows > 0 ? options.chunk_rows : std::max<int64_t>(1, (int64_t{32} << 20) / (4 * dim));
+  at::Tensor local = at::empty({mine.size()}, at::kDouble);
+  double* out = local.data_ptr<double>();
+  std::vector<float> rows(static_cast<size_t>(std::min(chunk, std::max<int64_t>(mine.size(), 1)) * dim));
+  log::ProgressOptions po;
+  po.unit = "candidates";
+  log::Progress progress("score", mine.size(), po);
+  for (int64_t b = mine.begin; b < mine.end; b += chunk) {
+    const int64_t count = std::min(chunk, mine.end - b);
+    set.read_rows(b, count, rows.data());
+    for (int64_t i = 0; i < count; ++i) out[b - mine.begin + i] = ntk_score(rows.data() + i * dim, mean.data(), dim);
+    progress.advance(count);
+  }
+  progress.finish();
+  const at::Tensor all = comm.gatherv(local, 0);
+
+  ScoreSummary summary;
+  summary.path = f.scores();
+  summary.rows = n;
+  summary.dim = dim;
+  std::error_code ec;
+  summary.preselected = fs::exists(f.preselected(), ec);
+  if (comm.is_root()) {
+    ScoreTable t;
+    t.records = set.indices(0, n);
+    t.ids = set.ids(0, n);
+    t.scores.assign(all.data_ptr<double>(), all.data_ptr<double>() + n);
+    t.metadata_json = score_metadata(f, mean_file, set, summary.preselected);
+    fs::create_directories(f.score_dir());
+    write_scores(f.scores(), t);
+    const auto [lo, hi] = std::minmax_element(t.scores.begin(), t.scores.end());
+    double sum = 0;
+    for (double s : t.scores) sum += s;
+    summary.min = *lo;
+    summary.max = *hi;
+    summary.mean = sum / static_cast<double>(n);
+  }
+  comm.barrier();  // the file is complete before any rank returns
+  return summary;
+}
+
+}  // namespace ntks::select
