@@ -1,0 +1,43 @@
+#pragma once
+// What each stage depends on: the table behind manifests (private to
+// src/pipeline). Adding a stage means adding a row in stage_spec.cpp.
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ntks/config/config.h"
+
+namespace ntks::pipeline::detail {
+
+struct StageSpec {
+  std::string name;
+  /// Config keys the stage depends on: a group ("model": every model.* key)
+  /// or one key ("data.domain").
+  std::vector<std::string> keys;
+  /// Keys inside `keys` that change speed, never results (batch sizes): the
+  /// feature files' own metadata leaves them out too.
+  std::vector<std::string> ignored;
+  bool uses_model = false;    ///< model folder files (and model.tokenizer) are inputs
+  bool uses_adapter = false;  ///< --adapter: default RUN/warmup, "none", or a folder
+  bool domain = false;        ///< data.domain is an input
+  bool candidates = false;    ///< data.candidates are inputs
+  /// Files of upstream stages it always reads ("embed/domain.h5"); options
+  /// that name a file inside RUN/<stage>/ add to these.
+  std::vector<std::string> reads;
+  /// Files of upstream stages it reads when they exist (the pre-selection,
+  /// which score and select use for checks and columns when present).
+  std::vector<std::string> optional_reads;
+  /// (label, output file) pairs counted for summaries: lines of .txt/.jsonl,
+  /// rows of .h5 feature files and .json feature sets.
+  std::vector<std::pair<std::string, std::string>> counts;
+};
+
+const StageSpec& stage_spec(const std::string& name);
+
+/// The config keys the stage depends on, "key" -> canonical value, with
+/// derived values (the resolved pre-selection size) added.
+std::map<std::string, std::string> stage_config(const config::Config& cfg, const StageSpec& spec);
+
+}  // namespace ntks::pipeline::detail
