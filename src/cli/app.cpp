@@ -13,6 +13,7 @@
 #include "ntks/log/progress.h"
 #include "ntks/util/allocator.h"
 #include "ntks/util/error.h"
+#include "ntks/util/stop.h"
 #include "ntks/util/strings.h"
 #include "threads.h"
 
@@ -32,6 +33,11 @@ const std::vector<Command>& commands() {
       embed_command(),
       grads_command(),
       warmup_command(),
+      preselect_command(),
+      score_command(),
+      select_command(),
+      run_command(),
+      demo_data_command(),
   };
   return all;
 }
@@ -47,7 +53,9 @@ void print_usage(std::ostream& out) {
   out << "\nGlobal flags:\n"
          "  --help         this text\n"
          "  --version      the version\n"
-         "  --build-info   versions of LibTorch, Faiss, MPI, HDF5 and which GPU paths are built\n";
+         "  --build-info   versions of LibTorch, Faiss, MPI, HDF5 and which GPU paths are built\n"
+         "\nExit status: 0 done; 1 error; 2 usage or config error; 75 stopped by SIGTERM/SIGINT\n"
+         "after committing the last whole block (embed, grads): the same command resumes there.\n";
 }
 
 po::options_description common_options() {
@@ -109,12 +117,13 @@ int run_command(const Command& cmd, int argc, char** argv) {
 
   std::unique_ptr<dist::Communicator> comm = dist::create(parse_backend(vm["dist"].as<std::string>()));
   log::set_rank(comm->rank(), comm->size());
+  util::install_stop_handlers();  // after MPI_Init, so that MPI's own handlers cannot replace them
   configure_threads(*comm);
   Context ctx{vm, *comm, cfg};
   // Errors from here on end every rank through the communicator.
   return run_guarded(comm.get(), [&] {
     log::StageScope stage(cmd.name);
-    return cmd.run(ctx);
+    return run_body(cmd, ctx);  // stages write their manifest around the body
   });
 }
 

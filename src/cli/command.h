@@ -47,5 +47,14 @@ Command check_data_command();
 Command embed_command();
 Command grads_command();
 Command warmup_command();
+Command preselect_command();
+Command score_command();
+Command select_command();
+Command run_command();
+Command demo_data_command();
+
+/// Runs a command's body; a pipeline stage (warmup ... select) runs between
+/// its manifest steps (pipeline::run_stage). Defined in cmd_run.cpp.
+int run_body(const Command& cmd, Context& ctx);
 
 }  // namespace ntks::cli

@@ -6,6 +6,7 @@
 #include "ntks/dist/communicator.h"
 #include "ntks/log/log.h"
 #include "ntks/util/error.h"
+#include "ntks/util/stop.h"
 
 namespace ntks::cli {
 namespace {
@@ -27,6 +28,11 @@ int run_guarded(dist::Communicator* comm, const std::function<int()>& body) {
     code = 2, everywhere = true, message = e.what();
   } catch (const ConfigError& e) {
     code = 2, everywhere = true, message = e.what();
+  } catch (const util::StopRequested& e) {
+    // Not an error: the last block is committed and a rerun resumes. Ranks
+    // still inside their blocks are ended by the abort below; what they
+    // committed stays.
+    code = util::kStopExitCode, message = e.what();
   } catch (const std::exception& e) {
     code = 1, message = e.what();
   } catch (...) {

@@ -128,7 +128,8 @@ DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, cons
   const auto part_skip = [&](int p) {
     return (fs::path(parts) / fmt::format("skipped-{:05d}-of-{:05d}.jsonl", p, size)).string();
   };
-  const data::Range mine = features::block_aligned_shard(index.size(), cfg.store.block_rows, rank, size);
+  const data::Range mine = features::block_aligned_shard(
+      index.size(), cfg.store.block_rows, rank, size, [&](int64_t g) { return features::record_cost(index, g); });
   std::vector<int64_t> records(static_cast<size_t>(mine.size()));
   std::iota(records.begin(), records.end(), mine.begin);
   const auto r = features::run_feature_job(make_job(cfg, features::shard_file(parts, "domain", rank, size),

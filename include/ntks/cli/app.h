@@ -14,7 +14,8 @@ namespace ntks::cli {
 int main_entry(int argc, char** argv);
 
 /// Runs `body`, turning an escaping exception into one error message and an
-/// exit code: 2 for usage and config errors, 1 otherwise. With a communicator
+/// exit code: 2 for usage and config errors, util::kStopExitCode (75) for a
+/// stop requested by SIGTERM/SIGINT (util/stop.h), 1 otherwise. With a communicator
 /// of more than one rank, the job is ended on every rank (MPI_Abort) so no
 /// rank is left waiting in a collective. Errors that every rank hits alike
 /// (usage, config) are printed by rank 0 only.
