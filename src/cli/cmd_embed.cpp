@@ -53,10 +53,10 @@ void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   log::info("candidates: shard {} of {}: records [{}, {}) of {}", shard, total, mine.begin, mine.end, index.size());
   std::vector<int64_t> records(static_cast<size_t>(mine.size()));
   std::iota(records.begin(), records.end(), mine.begin);
-  const auto r = features::run_feature_job(make_job(cfg, out, skip, "embeddings", metadata, s.dec.config().hidden_size,
-                                                    std::move(records), mine.begin, "embed candidates"),
-                                           index, cfg, s.tok, embed_rows(cfg, s));
-  if (!r.reused) log::info("{}: {} rows ({} resumed); {}", out, r.rows, r.resumed_rows, r.stats.summary());
+  run_job(ctx, s, "embed",
+          make_job(cfg, out, skip, "embeddings", metadata, s.dec.config().hidden_size, std::move(records), mine.begin,
+                   "embed candidates"),
+          index, embed_rows(cfg, s));
   ctx.comm.barrier();
   if (ctx.comm.is_root()) {
     if (features::write_feature_set_index(dir, "candidates", total)) {
@@ -110,6 +110,7 @@ Command embed_command() {
         ("num-shards", po::value<int>(), "candidates: number of array tasks")
         ("adapter", po::value<std::string>()->default_value(""),
          "PEFT adapter folder; default RUN/warmup; 'none' embeds with the base model");
+    add_reuse_option(o);
   };
   c.run = run;
   return c;

@@ -154,11 +154,11 @@ void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const
   const std::string out = features::shard_file(dir, "candidates", shard, total);
   const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
   log::info("candidates: shard {} of {}: {} of {} candidates", shard, total, mine.size(), all.size());
-  const auto r = features::run_feature_job(
-      make_job(cfg, out, skip, "grads", metadata, dim,
-               std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end), mine.begin, "grads candidates"),
-      index, cfg, s.tok, grads_rows(cfg, s, projector));
-  if (!r.reused) log::info("{}: {} rows ({} resumed); {}", out, r.rows, r.resumed_rows, r.stats.summary());
+  run_job(ctx, s, "grads",
+          make_job(cfg, out, skip, "grads", metadata, dim,
+                   std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end), mine.begin,
+                   "grads candidates"),
+          index, grads_rows(cfg, s, projector));
   ctx.comm.barrier();
   if (ctx.comm.is_root() && features::write_feature_set_index(dir, "candidates", total))
     log::info("{}/candidates.json: all {} shards complete", dir, total);
@@ -249,6 +249,7 @@ Command grads_command() {
         ("num-shards", po::value<int>(), "candidates: number of array tasks")
         ("adapter", po::value<std::string>()->default_value(""),
          "PEFT adapter folder; default RUN/warmup");
+    add_reuse_option(o);
   };
   c.run = run;
   return c;

@@ -68,18 +68,19 @@ struct StageCall {
   pipeline::StageOptions options;
 };
 
-StageCall make_call(const config::Config& cfg, const std::string& stage) {
+StageCall make_call(const config::Config& cfg, const std::string& stage, const std::string& reuse) {
   StageCall c{stage_command(stage), {}, {}, {}};
   po::options_description own;
   if (c.cmd.options) c.cmd.options(own);
+  if (!reuse.empty() && own.find_nothrow("reuse", false)) c.argv = {"--reuse", reuse};
   if (stage == "grads") {
     // Gradients of the pre-selected candidates only: the pre-selection file
     // when grads reads it, else its id list.
     const fs::path pre = fs::absolute(fs::path(cfg.run.dir) / "preselect").lexically_normal();
     if (own.find_nothrow("preselected", false))
-      c.argv = {"--preselected", (pre / "preselected.h5").string()};
+      c.argv.insert(c.argv.end(), {"--preselected", (pre / "preselected.h5").string()});
     else
-      c.argv = {"--ids-file", (pre / "preselected_ids.txt").string()};
+      c.argv.insert(c.argv.end(), {"--ids-file", (pre / "preselected_ids.txt").string()});
   }
   try {
     po::store(po::command_line_parser(c.argv).options(own).run(), c.vm);
@@ -89,6 +90,27 @@ StageCall make_call(const config::Config& cfg, const std::string& stage) {
   }
   c.options = explicit_options(c.cmd, c.vm);
   return c;
+}
+
+// --reuse PREV: an earlier run's warm-up is this run's too when nothing it
+// depends on changed (the domain set, model, config): its folder is copied
+// with the files' times, and the plan below checks its manifest as it would
+// this run's own. Only into a run that has no warmup folder yet.
+void seed_warmup(const config::Config& cfg, const std::string& prev) {
+  const fs::path from = fs::path(prev) / "warmup", to = pipeline::stage_dir(cfg, "warmup");
+  std::error_code ec;
+  if (fs::exists(to, ec) || !fs::is_regular_file(from / "manifest.json", ec)) return;
+  const fs::path tmp = to.string() + ".tmp-reuse";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  for (const auto& e : fs::directory_iterator(from)) {
+    if (!e.is_regular_file()) continue;
+    const fs::path dst = tmp / e.path().filename();
+    fs::copy_file(e.path(), dst, fs::copy_options::overwrite_existing);
+    fs::last_write_time(dst, fs::last_write_time(e.path()));
+  }
+  fs::rename(tmp, to);
+  log::info("warmup: copied from {} (--reuse); it is used if it is up to date", from.string());
 }
 
 // Test hook for the restart tests: NTKS_TEST_KILL_AFTER_STAGE=embed ends the
@@ -142,13 +164,22 @@ int run(Context& ctx) {
   }
   if (a["force"].as<bool>()) forced_from = 0, forced_why = "--force";
 
+  std::string reuse;
+  if (a.count("reuse")) {
+    reuse = fs::absolute(a["reuse"].as<std::string>()).lexically_normal().string();
+    std::error_code ec;
+    if (!fs::is_directory(reuse, ec)) throw UsageError(fmt::format("--reuse {}: no such folder", reuse));
+    if (fs::equivalent(reuse, ctx.cfg.run.dir, ec))
+      throw UsageError(fmt::format("--reuse {}: that is this run's own folder (run.dir); name an earlier run's", reuse));
+  }
   std::vector<StageCall> calls;
-  for (size_t i = 0; i <= last; ++i) calls.push_back(make_call(ctx.cfg, names[i]));
+  for (size_t i = 0; i <= last; ++i) calls.push_back(make_call(ctx.cfg, names[i], reuse));
 
   // Rank 0 decides what runs and tells the others, so that ranks never
   // disagree about a stage (file timestamps can differ between nodes).
   std::string plan;  // one line per stage: empty when up to date, else why it runs
   if (ctx.comm.is_root()) {
+    if (!reuse.empty() && forced_from > 0) seed_warmup(ctx.cfg, reuse);
     std::vector<pipeline::StageOptions> options;
     for (const StageCall& c : calls) options.push_back(c.options);
     for (const std::string& why : pipeline::plan_run(ctx.cfg, options, forced_from, forced_why)) plan += why + "\n";
@@ -216,14 +247,20 @@ Command run_command() {
       "A stage that was killed has no manifest and runs again; embed and grads continue from\n"
       "the blocks they had committed. At the end: RUN/manifest.json (config hash, input\n"
       "fingerprints, versions, per-stage status and time) and one summary on stdout: counts\n"
-      "and time per stage and where the selection is (RUN/select/).";
+      "and time per stage and where the selection is (RUN/select/).\n"
+      "With --reuse PREV (a refreshed corpus) a new run folder computes only what is new.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("from", po::value<std::string>(),
          "run this stage and every later one even when up to date (their folders are removed first, "
          "so they start from nothing); earlier stages still run if they are not up to date")
         ("to", po::value<std::string>(), "stop after this stage (no RUN/manifest.json then)")
-        ("force", po::bool_switch()->default_value(false), "run every stage from nothing (as --from warmup)");
+        ("force", po::bool_switch()->default_value(false), "run every stage from nothing (as --from warmup)")
+        ("reuse", po::value<std::string>(),
+         "RUN folder of an earlier run on an older corpus (never this run's): its warm-up is copied when this "
+         "run has none and it is still up to date, and embed and grads copy its rows for samples whose "
+         "content is unchanged, computing only the new ones (their manifests count 'computed' and "
+         "'reused'). The earlier run is only read. cluster/cron/refresh uses this");
   };
   c.run = run;
   return c;

@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 
@@ -108,6 +109,39 @@ features::FeatureJob make_job(const config::Config& cfg, const std::string& out,
   return job;
 }
 
+void add_reuse_option(po::options_description& o) {
+  o.add_options()(
+      "reuse", po::value<std::string>(),
+      "RUN folder of an earlier run (never this run's): copy its rows for samples whose content is "
+      "unchanged instead of computing them, where they were made with the same model, adapter and "
+      "settings (a refreshed corpus: only new samples are computed; the manifest counts both)");
+}
+
+features::FeatureJobResult run_job(Context& ctx, StageSetup& s, const std::string& stage, features::FeatureJob job,
+                                   const data::CorpusIndex& index, const features::ComputeRows& compute) {
+  features::RowReuse reuse;
+  if (ctx.args.count("reuse")) {
+    const fs::path prev = fs::path(ctx.args["reuse"].as<std::string>());
+    std::error_code ec;
+    if (!fs::is_directory(prev, ec)) throw UsageError(fmt::format("--reuse {}: no such folder", prev.string()));
+    if (fs::equivalent(prev, ctx.cfg.run.dir, ec))
+      throw UsageError(fmt::format("--reuse {}: that is this run's own folder (run.dir); name an earlier run's", prev.string()));
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(prev / stage, ec))
+      if (e.is_regular_file() && e.path().extension() == ".h5") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    reuse = features::RowReuse::open(files, job.spec);
+    log::info("reuse: {} rows of {} usable for {}", reuse.rows(), (prev / stage).string(), job.label);
+  }
+  job.reuse = &reuse;
+  const features::FeatureJobResult r = features::run_feature_job(job, index, ctx.cfg, s.tok, compute);
+  if (!r.reused) {
+    log::info("{}: {} rows ({} resumed, {} copied from --reuse); {}", job.out_path, r.rows, r.resumed_rows,
+              r.reused_rows, r.stats.summary());
+  }
+  return r;
+}
+
 DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, const std::string& kind, int64_t dim,
                        const nlohmann::json& extra, const features::ComputeRows& compute) {
   const config::Config& cfg = ctx.cfg;
@@ -132,10 +166,10 @@ DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, cons
       index.size(), cfg.store.block_rows, rank, size, [&](int64_t g) { return features::record_cost(index, g); });
   std::vector<int64_t> records(static_cast<size_t>(mine.size()));
   std::iota(records.begin(), records.end(), mine.begin);
-  const auto r = features::run_feature_job(make_job(cfg, features::shard_file(parts, "domain", rank, size),
-                                                    part_skip(rank), kind, metadata, dim, std::move(records),
-                                                    mine.begin, kind + " domain"),
-                                           index, cfg, s.tok, compute);
+  const auto r = run_job(ctx, s, fs::path(dir).filename().string(),
+                         make_job(cfg, features::shard_file(parts, "domain", rank, size), part_skip(rank), kind,
+                                  metadata, dim, std::move(records), mine.begin, kind + " domain"),
+                         index, compute);
   if (r.stats.skipped + r.stats.dropped) log::warn("domain: {}", r.stats.summary());
 
   // The mean over the domain: float64 sums of each rank's rows, one allreduce.
@@ -161,7 +195,7 @@ DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, cons
       std::vector<float> rows(static_cast<size_t>(in.rows() * in.dim()));
       if (in.rows() > 0) in.read_rows(0, in.rows(), rows.data());
       w.append(rows.data(), in.rows(), in.keys(0, in.rows()).data(), in.ids(0, in.rows()),
-               in.indices(0, in.rows()).data(), in.tokens(0, in.rows()).data());
+               in.indices(0, in.rows()).data(), in.tokens(0, in.rows()).data(), in.reused_rows());
       skipped += read_file(part_skip(p));
     }
     write_file_atomic((fs::path(dir) / "skipped-domain.jsonl").string(), skipped);

@@ -48,6 +48,15 @@ features::FeatureJob make_job(const config::Config& cfg, const std::string& out,
                               const std::string& kind, const std::string& metadata, int64_t dim,
                               std::vector<int64_t> records, int64_t first_position, std::string label);
 
+/// run_feature_job() for one of `stage`'s jobs (embed, grads), copying the
+/// rows that the feature files of `--reuse RUN` (RUN/<stage>/*.h5) hold for
+/// samples of equal content, made the same way (features/row_reuse.h).
+features::FeatureJobResult run_job(Context& ctx, StageSetup& s, const std::string& stage, features::FeatureJob job,
+                                   const data::CorpusIndex& index, const features::ComputeRows& compute);
+
+/// The `--reuse RUN` option of embed and grads (and run), for their options.
+void add_reuse_option(po::options_description& o);
+
 /// The domain set's rows: every rank computes its blocks into a part file,
 /// then rank 0 joins the parts into `<dir>/domain.h5` (and the skip logs into
 /// `<dir>/skipped-domain.jsonl`). Returns the sum over ALL domain rows in

@@ -56,6 +56,38 @@ void kill_point() {
   if (left > 0 && --left == 0) std::raise(SIGKILL);
 }
 
+// The rows of one block's samples, in their order: those the earlier run
+// has (job.reuse) copied, the others computed together in one call.
+at::Tensor block_rows(const FeatureJob& job, const std::vector<data::Sample>& samples, const ComputeRows& compute,
+                      int64_t& reused) {
+  const auto n = static_cast<int64_t>(samples.size());
+  reused = 0;
+  if (n == 0) return at::Tensor();
+  const auto checked = [&](at::Tensor rows, int64_t want) {
+    rows = rows.contiguous();
+    NTKS_CHECK(rows.dim() == 2 && rows.size(0) == want && rows.size(1) == job.spec.dim &&
+                   rows.scalar_type() == at::kFloat && rows.is_cpu(),
+               "{}: computed rows do not match {} samples x dim {}", job.out_path, want, job.spec.dim);
+    return rows;
+  };
+  if (job.reuse == nullptr || job.reuse->empty()) return checked(compute(samples), n);
+  at::Tensor rows = at::empty({n, job.spec.dim}, at::kFloat);
+  std::vector<uint64_t> keys;
+  for (const data::Sample& s : samples) keys.push_back(s.content_hash);
+  const std::vector<bool> found = job.reuse->find(keys, rows.data_ptr<float>());
+  std::vector<data::Sample> todo;
+  std::vector<int64_t> where;
+  for (int64_t i = 0; i < n; ++i) {
+    if (found[static_cast<size_t>(i)]) continue;
+    todo.push_back(samples[static_cast<size_t>(i)]);
+    where.push_back(i);
+  }
+  reused = n - static_cast<int64_t>(todo.size());
+  if (!todo.empty())
+    rows.index_copy_(0, at::tensor(where, at::kLong), checked(compute(todo), static_cast<int64_t>(todo.size())));
+  return rows;
+}
+
 }  // namespace
 
 data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards,
@@ -108,7 +140,9 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
   NTKS_CHECK(std::is_sorted(job.records.begin(), job.records.end()), "{}: job records must be ascending",
              job.out_path);
   if (complete_metadata(job.out_path) == job.spec.metadata_json) {
-    result.rows = store::FeatureReader(job.out_path).rows();
+    const store::FeatureReader done(job.out_path);
+    result.rows = done.rows();
+    result.reused_rows = done.reused_rows();
     result.reused = true;
     log::info("{}: complete with the same inputs ({} rows), kept", job.out_path, result.rows);
     return result;
@@ -150,13 +184,8 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
     std::vector<int64_t> block(job.records.begin() + begin, job.records.begin() + end);
     std::vector<data::Sample> samples;
     reader.read(block, [&](data::Sample&& s) { samples.push_back(std::move(s)); });
-    at::Tensor rows;
-    if (!samples.empty()) {
-      rows = compute(samples).contiguous();
-      NTKS_CHECK(rows.dim() == 2 && rows.size(0) == static_cast<int64_t>(samples.size()) &&
-                     rows.size(1) == job.spec.dim && rows.scalar_type() == at::kFloat && rows.is_cpu(),
-                 "{}: computed rows do not match {} samples x dim {}", job.out_path, samples.size(), job.spec.dim);
-    }
+    int64_t reused = 0;
+    const at::Tensor rows = block_rows(job, samples, compute, reused);
     std::vector<uint64_t> keys;
     std::vector<std::string> ids;
     std::vector<int64_t> indices, tokens;
@@ -168,7 +197,7 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
     }
     skip_log->flush();  // the skip entries of a block are durable before its rows
     if (!samples.empty())
-      writer.append(rows.data_ptr<float>(), rows.size(0), keys.data(), ids, indices.data(), tokens.data());
+      writer.append(rows.data_ptr<float>(), rows.size(0), keys.data(), ids, indices.data(), tokens.data(), reused);
     progress.advance(end - begin);
     begin = end;
     kill_point();
@@ -178,6 +207,7 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
   writer.finalize();
   skip_log->close();
   result.rows = writer.rows();
+  result.reused_rows = writer.reused_rows();
   result.stats = reader.stats();
   return result;
 }

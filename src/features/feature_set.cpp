@@ -99,6 +99,11 @@ FeatureSet::FeatureSet(FeatureSet&&) noexcept = default;
 FeatureSet::~FeatureSet() = default;
 
 int64_t FeatureSet::rows() const { return impl_->starts.back(); }
+int64_t FeatureSet::reused_rows() const {
+  int64_t n = 0;
+  for (const store::FeatureReader& r : impl_->shards) n += r.reused_rows();
+  return n;
+}
 int64_t FeatureSet::dim() const { return impl_->dim; }
 const std::string& FeatureSet::metadata_json() const { return impl_->metadata; }
 

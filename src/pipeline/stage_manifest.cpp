@@ -171,7 +171,9 @@ Current current(const config::Config& cfg, const StageSpec& spec, const StageOpt
   }
   // An option naming a file: an upstream output, or an input of its own.
   for (const auto& [name, value] : options) {
-    if (name == "adapter" || value.empty() || value.front() != '/') continue;
+    const bool ignored =
+        std::find(spec.ignored_options.begin(), spec.ignored_options.end(), name) != spec.ignored_options.end();
+    if (name == "adapter" || ignored || value.empty() || value.front() != '/') continue;
     const std::string s = stage_of(cfg, value);
     if (!s.empty() && s != spec.name) {
       add_upstream(c, s);
@@ -185,7 +187,9 @@ Current current(const config::Config& cfg, const StageSpec& spec, const StageOpt
     const auto m = read_json(manifest_path(cfg, s));
     upstream[s] = (m && m->is_object()) ? m->value("digest", "none") : "none";
   }
-  c.identity = {{"config", keys},  {"config_hash", xxh3_hex(key_text)}, {"options", options},
+  StageOptions identity_options = options;
+  for (const std::string& o : spec.ignored_options) identity_options.erase(o);
+  c.identity = {{"config", keys},  {"config_hash", xxh3_hex(key_text)}, {"options", identity_options},
                 {"inputs", inputs}, {"upstream", upstream}};
   return c;
 }
@@ -239,6 +243,23 @@ std::optional<int64_t> rows_of(const std::string& path) {
   } catch (const std::exception&) {
   }
   return std::nullopt;
+}
+
+// Rows of a feature file or set copied from an earlier run; nullopt when
+// it cannot be read.
+std::optional<std::pair<int64_t, int64_t>> rows_and_reused(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  try {
+    if (fs::path(path).extension() == ".json") {
+      const features::FeatureSet set(path);
+      return std::make_pair(set.rows(), set.reused_rows());
+    }
+    const store::FeatureReader r(path);
+    return std::make_pair(r.rows(), r.reused_rows());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::string utc_now() {
@@ -432,6 +453,13 @@ int run_stage(const config::Config& cfg, dist::Communicator& comm, const std::st
       json counts = json::object();
       for (const auto& [label, file] : spec.counts)
         if (const auto n = rows_of((fs::path(dir) / file).string())) counts[label] = *n;
+      if (!spec.feature_outputs.empty()) {
+        int64_t rows = 0, reused = 0;
+        for (const std::string& file : spec.feature_outputs)
+          if (const auto n = rows_and_reused((fs::path(dir) / file).string())) rows += n->first, reused += n->second;
+        counts["computed"] = rows - reused;
+        counts["reused"] = reused;
+      }
       const json m = {{"format", kFormat},
                       {"stage", stage},
                       {"complete", true},
@@ -463,6 +491,8 @@ StageSummary read_summary(const config::Config& cfg, const std::string& stage) {
   const json counts = m->value("counts", json::object());
   for (const auto& [label, file] : detail::stage_spec(stage).counts)
     if (counts.contains(label)) s.counts.emplace_back(label, counts[label].get<int64_t>());
+  if (counts.value("reused", int64_t{0}) > 0)  // summaries mention copies only when there were some
+    for (const char* label : {"computed", "reused"}) s.counts.emplace_back(label, counts[label].get<int64_t>());
   for (const auto& o : m->value("outputs", json::array())) s.outputs.push_back(o.value("file", ""));
   return s;
 }

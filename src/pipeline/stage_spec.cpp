@@ -34,6 +34,8 @@ std::vector<StageSpec> make_table() {
   t[1].ignored = {"embed.batch_tokens"};
   t[1].uses_model = t[1].uses_adapter = t[1].domain = t[1].candidates = true;
   t[1].counts = {{"domain", "domain.h5"}, {"candidates", "candidates.json"}};
+  t[1].feature_outputs = {"domain.h5", "candidates.json"};
+  t[1].ignored_options = {"reuse"};
 
   t[2].name = "preselect";
   // preselect.size / multiple enter through the resolved size (stage_config).
@@ -47,6 +49,8 @@ std::vector<StageSpec> make_table() {
   t[3].ignored = {"grads.batch_size"};
   t[3].uses_model = t[3].uses_adapter = t[3].domain = t[3].candidates = true;
   t[3].counts = {{"domain", "domain.h5"}, {"candidates", "candidates.json"}};
+  t[3].feature_outputs = {"domain.h5", "candidates.json"};
+  t[3].ignored_options = {"reuse"};
 
   t[4].name = "score";
   t[4].keys = {"score"};

@@ -32,6 +32,13 @@ struct StageSpec {
   /// (label, output file) pairs counted for summaries: lines of .txt/.jsonl,
   /// rows of .h5 feature files and .json feature sets.
   std::vector<std::pair<std::string, std::string>> counts;
+  /// Feature files (.h5) and sets (.json) whose rows are either computed or
+  /// copied from an earlier run (--reuse): the manifest counts "computed" and
+  /// "reused" rows over them.
+  std::vector<std::string> feature_outputs;
+  /// Options that change how a stage works, never its results (--reuse): left
+  /// out of its identity.
+  std::vector<std::string> ignored_options;
 };
 
 const StageSpec& stage_spec(const std::string& name);

@@ -179,6 +179,11 @@ Header read_header(hid_t file, const std::string& path) {
   h.spec.metadata_json = need_string(attr::kMetadata);
   h.rows = need_int(attr::kRows);
   if (h.rows < 0) malformed(path, fmt::format("'{}' is {}, expected >= 0", attr::kRows, h.rows));
+  if (const auto reused = h5::read_int_attr(file, attr::kReusedRows, path)) {
+    if (*reused < 0 || *reused > h.rows)
+      malformed(path, fmt::format("'{}' is {}, expected 0 to rows ({})", attr::kReusedRows, *reused, h.rows));
+    h.reused_rows = *reused;
+  }
   const std::int64_t complete = need_int(attr::kComplete);
   if (complete != 0 && complete != 1) {
     malformed(path, fmt::format("'{}' is {}, expected 0 or 1", attr::kComplete, complete));

@@ -24,6 +24,9 @@ inline constexpr const char* kKind = "kind";
 inline constexpr const char* kMetadata = "metadata";
 inline constexpr const char* kRows = "rows";
 inline constexpr const char* kComplete = "complete";
+/// Optional (absent: 0): how many of the committed rows were copied from an
+/// earlier run's file rather than computed (features/row_reuse.h).
+inline constexpr const char* kReusedRows = "reused_rows";
 }  // namespace attr
 
 namespace dataset {
@@ -38,6 +41,7 @@ inline constexpr const char* kTokens = "tokens";
 struct Header {
   FeatureFileSpec spec;    ///< chunk_rows is filled in by open()
   std::int64_t rows = 0;   ///< committed rows
+  std::int64_t reused_rows = 0;  ///< of them, copied from an earlier run (0 <= reused_rows <= rows)
   bool complete = false;   ///< finalize() ran
 };
 

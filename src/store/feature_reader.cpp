@@ -78,6 +78,7 @@ FeatureReader::~FeatureReader() {
 }
 
 std::int64_t FeatureReader::rows() const { return impl_->header.rows; }
+std::int64_t FeatureReader::reused_rows() const { return impl_->header.reused_rows; }
 std::int64_t FeatureReader::dim() const { return impl_->header.spec.dim; }
 ElementType FeatureReader::dtype() const { return impl_->header.spec.dtype; }
 const std::string& FeatureReader::kind() const { return impl_->header.spec.kind; }

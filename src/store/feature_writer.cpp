@@ -29,6 +29,7 @@ struct FeatureWriter::Impl {
   std::string partial;  // name while being written
   FeatureFileSpec spec;
   std::int64_t rows = 0;
+  std::int64_t reused_rows = 0;  // of `rows`, copied from an earlier run
   std::int64_t last_index = -1;  // indices value of the last committed row
   // Declared before the datasets so that they close first.
   h5::Handle file;
@@ -184,16 +185,18 @@ FeatureWriter FeatureWriter::resume(const std::string& path) {
   if (H5Fflush(impl->file.get(), H5F_SCOPE_LOCAL) < 0) h5::fail(partial, "cannot flush");
   impl->spec = header.spec;
   impl->rows = header.rows;
+  impl->reused_rows = header.reused_rows;
   return FeatureWriter(std::move(impl));
 }
 
 void FeatureWriter::append(const float* rows, std::int64_t n, const std::uint64_t* keys,
                            const std::vector<std::string>& ids, const std::int64_t* indices,
-                           const std::int64_t* tokens) {
+                           const std::int64_t* tokens, std::int64_t reused) {
   NTKS_CHECK(impl_ != nullptr, "append() on a moved-from FeatureWriter");
   Impl& w = *impl_;
   NTKS_CHECK(!w.closed, "{}: append() after finalize()", w.path);
   NTKS_CHECK(n >= 0, "{}: append() of {} rows", w.path, n);
+  NTKS_CHECK(reused >= 0 && reused <= n, "{}: append() of {} rows, {} of them reused", w.path, n, reused);
   NTKS_CHECK(ids.size() == static_cast<std::size_t>(n), "{}: append() of {} rows with {} ids",
              w.path, n, ids.size());
   if (n == 0) return;
@@ -227,15 +230,24 @@ void FeatureWriter::append(const float* rows, std::int64_t n, const std::uint64_
        H5Fflush(w.file.get(), H5F_SCOPE_LOCAL) >= 0;
   if (!ok) h5::fail(w.partial, what());
 
+  // Both counts reach the file in the same flush.
+  if (reused > 0 || w.reused_rows > 0)
+    h5::write_int_attr(w.file.get(), layout::attr::kReusedRows, w.reused_rows + reused, H5T_STD_I64LE, w.partial);
   h5::write_int_attr(w.file.get(), layout::attr::kRows, end, H5T_STD_I64LE, w.partial);
   if (H5Fflush(w.file.get(), H5F_SCOPE_LOCAL) < 0) h5::fail(w.partial, what());
   w.rows = end;
+  w.reused_rows += reused;
   w.last_index = indices[n - 1];
 }
 
 std::int64_t FeatureWriter::last_index() const {
   NTKS_CHECK(impl_ != nullptr, "last_index() on a moved-from FeatureWriter");
   return impl_->last_index;
+}
+
+std::int64_t FeatureWriter::reused_rows() const {
+  NTKS_CHECK(impl_ != nullptr, "reused_rows() on a moved-from FeatureWriter");
+  return impl_->reused_rows;
 }
 
 std::int64_t FeatureWriter::rows() const {

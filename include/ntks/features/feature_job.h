@@ -22,6 +22,7 @@
 #include "ntks/config/config.h"
 #include "ntks/data/corpus_index.h"
 #include "ntks/data/sample_reader.h"
+#include "ntks/features/row_reuse.h"
 #include "ntks/store/feature_file.h"
 
 namespace ntks::tokenizer {
@@ -38,6 +39,9 @@ struct FeatureJob {
   int64_t first_position = 0;    ///< position of records[0] in the list the caller sharded
   int64_t block_rows = 1024;     ///< records per block (store.block_rows)
   std::string label;             ///< progress label
+  /// Rows of an earlier run to copy by content hash instead of computing
+  /// (none when null or empty). Only the samples it lacks reach ComputeRows.
+  const RowReuse* reuse = nullptr;
 };
 
 /// Rows [n, dim] (fp32, CPU) of `samples`, in their order.
@@ -46,6 +50,7 @@ using ComputeRows = std::function<at::Tensor(const std::vector<data::Sample>& sa
 struct FeatureJobResult {
   int64_t rows = 0;          ///< rows in the finished file
   int64_t resumed_rows = 0;  ///< rows found in a partial file and kept
+  int64_t reused_rows = 0;   ///< rows of the file copied from an earlier run (the file's count)
   bool reused = false;       ///< the file was already complete with the same metadata
   data::ReadStats stats;     ///< records read by this run (not those of a resumed part)
 };

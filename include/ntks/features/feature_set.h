@@ -30,6 +30,8 @@ class FeatureSet {
   ~FeatureSet();
 
   int64_t rows() const;
+  /// Rows the shards copied from an earlier run rather than computed.
+  int64_t reused_rows() const;
   int64_t dim() const;
   const std::string& metadata_json() const;
   /// Rows [begin, begin+count) across shards, row-major fp32.

@@ -64,12 +64,16 @@ class FeatureWriter {
   /// Appends `n` rows: `rows` is row-major float32 [n, dim]; keys, indices and tokens
   /// have n values and ids.size() == n (ids must not contain NUL bytes). Converted to
   /// fp16 on disk if the dtype is f16. Durable when it returns. n == 0 is a no-op.
+  /// `reused` (<= n) of the rows were copied from an earlier run's file rather than
+  /// computed; the file keeps the running total (attribute `reused_rows`).
   void append(const float* rows, std::int64_t n, const std::uint64_t* keys,
               const std::vector<std::string>& ids, const std::int64_t* indices,
-              const std::int64_t* tokens);
+              const std::int64_t* tokens, std::int64_t reused = 0);
 
   /// Rows committed so far.
   std::int64_t rows() const;
+  /// Of them, rows that were copied rather than computed.
+  std::int64_t reused_rows() const;
   /// `indices` value of the last committed row (-1 when there is none): where a
   /// resumed stage continues.
   std::int64_t last_index() const;
@@ -100,6 +104,9 @@ class FeatureReader {
   ~FeatureReader();
 
   std::int64_t rows() const;
+  /// Rows copied from an earlier run's file rather than computed (0 for files
+  /// written before the attribute existed).
+  std::int64_t reused_rows() const;
   std::int64_t dim() const;
   ElementType dtype() const;
   const std::string& kind() const;
