@@ -11,6 +11,8 @@
 #include "ntks/dist/communicator.h"
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
+#include "ntks/model/gpu.h"
+#include "ntks/pipeline/stage.h"
 #include "ntks/util/allocator.h"
 #include "ntks/util/error.h"
 #include "ntks/util/stop.h"
@@ -72,15 +74,17 @@ po::options_description common_options() {
        "seconds between progress lines when stderr is not a terminal (Slurm logs); "
        "a terminal gets a live line instead")
       ("dist", po::value<std::string>()->default_value("auto"),
-       "auto: MPI when started by mpirun/srun, else one process; mpi; local");
+       "auto: MPI when started by mpirun/srun, else one process; in an NCCL build, stages on GPUs "
+       "send collectives on CUDA tensors through NCCL. mpi: MPI only (no NCCL). nccl: as auto, "
+       "but an error in a build without NCCL. local: one process");
   return o;
 }
 
 dist::Backend parse_backend(const std::string& s) {
-  if (s == "auto") return dist::Backend::auto_;
+  if (s == "auto" || s == "nccl") return dist::Backend::auto_;
   if (s == "mpi") return dist::Backend::mpi;
   if (s == "local") return dist::Backend::local;
-  throw UsageError(fmt::format("--dist '{}': expected auto, mpi or local", s));
+  throw UsageError(fmt::format("--dist '{}': expected auto, mpi, nccl or local", s));
 }
 
 /// Parses the options; --help is honoured before required options are checked.
@@ -115,8 +119,24 @@ int run_command(const Command& cmd, int argc, char** argv) {
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   config::Config cfg = config::load(vm["config"].as<std::string>(), sets);
 
-  std::unique_ptr<dist::Communicator> comm = dist::create(parse_backend(vm["dist"].as<std::string>()));
+  const std::string backend = vm["dist"].as<std::string>();
+  std::unique_ptr<dist::Communicator> comm = dist::create(parse_backend(backend));
   log::set_rank(comm->rank(), comm->size());
+  // The model stages of an NCCL build on GPUs: collectives on CUDA tensors
+  // (the warm-up's gradient allreduce, domain sums) go through NCCL, the rest
+  // through MPI, which also bootstraps it. Errors end every rank (guard).
+  int device = -1;
+  const bool stage = pipeline::is_stage(cmd.name) || cmd.name == "run";
+  if (const int code = run_guarded(comm.get(), [&] {
+        if (backend == "nccl" && !dist::nccl_available())
+          throw UsageError("--dist nccl: this build has no NCCL (cmake -DNTKS_WITH_NCCL=ON; see --build-info)");
+        if (dist::nccl_available() && comm->name() == "mpi" && stage && backend != "mpi")
+          device = model::cuda_device_index(cfg.model.device, comm->local_rank());
+        return 0;
+      }))
+    return code;
+  if (device >= 0) comm = dist::make_nccl(std::move(comm), device);
+  log::debug("communicator: {} ({} ranks)", comm->name(), comm->size());
   util::install_stop_handlers();  // after MPI_Init, so that MPI's own handlers cannot replace them
   configure_threads(*comm);
   Context ctx{vm, *comm, cfg};

@@ -1,4 +1,5 @@
 #include "ntks/model/device.h"
+#include "ntks/model/gpu.h"
 
 #include <torch/version.h>
 
@@ -14,6 +15,11 @@ at::Device choose_device(config::Device preference, int local_rank) {
                       "(see ntk-select --build-info)");
   const auto n = static_cast<int>(torch::cuda::device_count());
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_rank % n));
+}
+
+int cuda_device_index(config::Device preference, int local_rank) {
+  const at::Device d = choose_device(preference, local_rank);
+  return d.is_cuda() ? d.index() : -1;
 }
 
 at::ScalarType compute_dtype(config::DType dtype) {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The Slurm scripts (cluster/slurm/) on a real one-node Slurm cluster started
-# here: submit.sh chains the warm-up job, the embedding array (2 tasks) and
+# here: submit.sh chains the warm-up job (2 ranks), the embedding array (2 tasks) and
 # the selection job (preselect, grads, score, select under srun on 2 ranks).
 # Every job runs with NTKS_TEST_TERM_AFTER_BLOCKS, which makes ntk-select send
 # itself SIGTERM at its 3rd block boundary, as Slurm's --signal notice would:
 # the stage stops with status 75, the job requeues itself, resumes from its
-# .partial files and finishes. The selection must equal a plain one-process
-# `ntk-select run` of the same config, and the array's embedding shards must
+# .partial files and finishes. The selection must equal a plain
+# `mpirun -n 2 ntk-select run` of the same config, and the array's embedding shards must
 # hold the same rows as the plain run's.
 #
 #   tests/slurm/run_slurm_test.sh NTK_SELECT_BINARY
@@ -59,9 +59,9 @@ select: {size: 6}
 store: {block_rows: 4}
 YAML
 
-say "reference: plain one-process ntk-select run"
-OMP_NUM_THREADS=1 timeout 120 "$bin" run --config "$tmp/config.yaml" --set run.dir="$tmp/reference" --dist local \
-  >"$tmp/reference.log" 2>&1 || { cat "$tmp/reference.log"; fail "the reference run failed"; }
+say "reference: plain mpirun -n 2 ntk-select run"
+OMP_NUM_THREADS=1 timeout 120 "$root/launch/ntks-mpirun" -n 2 -t 1 -- "$bin" run --config "$tmp/config.yaml" \
+  --set run.dir="$tmp/reference" >"$tmp/reference.log" 2>&1 || { cat "$tmp/reference.log"; fail "the reference run failed"; }
 
 say "starting munged, slurmctld and slurmd"
 minicluster_start "$tmp/cluster" || fail "the cluster did not start"
@@ -69,7 +69,7 @@ srun --mpi=list 2>&1 | grep -qw pmix || fail "this Slurm has no PMIx plugin (sru
 
 say "submitting the chain"
 export NTKS_TEST_TERM_AFTER_BLOCKS=3
-ids=$(cd "$tmp" && "$root/cluster/slurm/submit.sh" --config "$tmp/config.yaml" --shards 2 --select-ranks 2 \
+ids=$(cd "$tmp" && "$root/cluster/slurm/submit.sh" --config "$tmp/config.yaml" --shards 2 --warmup-ranks 2 --select-ranks 2 \
   --logs "$tmp/logs" --bin "$bin" -- --cpus-per-task=1) || fail "submit.sh failed"
 echo "$ids"
 select_id=$(awk '$1 == "select" { print $2 }' <<<"$ids")
@@ -123,10 +123,10 @@ def rows(index):
     return (np.concatenate([p["features"][...] for p in parts]), [i for p in parts for i in p["ids"].asstr()[...]],
             len(parts))
 (a, ia, na), (b, ib, nb) = rows(sys.argv[1]), rows(sys.argv[2])
-assert (na, nb) == (1, 2), (na, nb)
+assert (na, nb) == (2, 2), (na, nb)  # mpirun ranks vs array tasks
 assert ia == ib and len(ia) == 44, (len(ia), len(ib))
 assert np.array_equal(a, b), np.abs(a - b).max()
-print(f"embeddings: {len(ia)} rows in {na} shard vs {nb} shards, identical")
+print(f"embeddings: {len(ia)} rows, {na} mpirun shards vs {nb} array-task shards, identical")
 PY
 echo "selected: $(tr '\n' ' ' <"$tmp/run/select/selected_ids.txt")"
 say "PASS: the Slurm chain's selection equals the plain run's"
