@@ -187,9 +187,27 @@ TopicShare count_on_topic(const std::vector<std::string>& selected, const std::u
 }
 
 std::string format_share(const TopicShare& s) {
-  return fmt::format("on-topic: {} of {} selected ({:.1f}%) vs pool base rate {:.1f}%", s.on_topic, s.selected,
-                     100 * s.share(), 100 * s.base_rate);
+  std::string out = fmt::format("on-topic: {} of {} selected ({:.1f}%) vs pool base rate {:.1f}%", s.on_topic,
+                                s.selected, 100 * s.share(), 100 * s.base_rate);
+  if (!s.examples.empty()) out += "\nthe best selected samples:";
+  for (const std::string& e : s.examples) out += "\n  " + e;
+  return out;
 }
+
+namespace {
+
+// At most `n` bytes of `s`, cut before a UTF-8 continuation byte, with "..."
+// when shortened.
+std::string shorten(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
+}
+
+constexpr size_t kExamples = 3;
+
+}  // namespace
 
 TopicShare on_topic_report(const std::string& demo_dir, const std::string& ids_file) {
   const std::string labels_path = demo_dir + "/labels.json", pool_path = demo_dir + "/pool.jsonl";
@@ -205,6 +223,7 @@ TopicShare on_topic_report(const std::string& demo_dir, const std::string& ids_f
   const std::set<std::string> members(members_list.begin(), members_list.end());
 
   std::unordered_map<std::string, bool> on_topic;
+  std::unordered_map<std::string, std::string> shown;  // id -> example line
   std::istringstream pool(read_file(pool_path));
   size_t lineno = 0;
   for (std::string line; std::getline(pool, line);) {
@@ -214,7 +233,12 @@ TopicShare on_topic_report(const std::string& demo_dir, const std::string& ids_f
       const auto topics = j.at("topics").get<std::vector<std::string>>();
       bool all_in = !topics.empty();
       for (const std::string& t : topics) all_in = all_in && members.count(t) > 0;
-      on_topic[j.at("id").get<std::string>()] = all_in;
+      const std::string id = j.at("id").get<std::string>();
+      on_topic[id] = all_in;
+      std::string prompt = j.value("instruction", "");
+      if (!j.value("input", "").empty()) prompt += " " + j.value("input", "");
+      shown[id] = fmt::format("[{}] {} -> {}", j.value("topic", "?"), shorten(prompt, 100),
+                              shorten(j.value("output", ""), 50));
     } catch (const nlohmann::json::exception& e) {
       throw InputError(fmt::format("{}:{}: not a demo-data sample ({})", pool_path, lineno, e.what()));
     }
@@ -230,7 +254,10 @@ TopicShare on_topic_report(const std::string& demo_dir, const std::string& ids_f
     selected.push_back(line);
     lines.push_back(lineno);
   }
-  return count_on_topic(selected, on_topic, labels["pool_base_rate"].get<double>(), ids_file, lines);
+  TopicShare share = count_on_topic(selected, on_topic, labels["pool_base_rate"].get<double>(), ids_file, lines);
+  for (size_t i = 0; i < selected.size() && i < kExamples; ++i)
+    share.examples.push_back(fmt::format("{}. {}", i + 1, shown.at(selected[i])));
+  return share;
 }
 
 }  // namespace ntks::data::wordnet

@@ -72,8 +72,17 @@ TEST(DemoDataCli, WritesDeterministicFilesAndReports) {
   const std::string ids_file = dir.write("selected_ids.txt", fmt::format("{}\n\n", fmt::join(ids, "\n")));
   r = run_command(fmt::format("{} demo-data --out {} --report {} 2>&1", NTKS_BINARY, dir.file("a"), ids_file));
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(r.output, fmt::format("on-topic: {} of {} selected ({:.1f}%) vs pool base rate 30.0%\n", on_topic_picked,
-                                  ids.size(), 100.0 * static_cast<double>(on_topic_picked) / ids.size()));
+  const std::string head = fmt::format("on-topic: {} of {} selected ({:.1f}%) vs pool base rate 30.0%\n",
+                                       on_topic_picked, ids.size(),
+                                       100.0 * static_cast<double>(on_topic_picked) / ids.size());
+  EXPECT_EQ(r.output.substr(0, head.size()), head) << r.output;
+  // then the first three selected samples, in the file's order
+  const std::string first = pool[0]["instruction"].get<std::string>().substr(0, 40);
+  EXPECT_NE(r.output.find("the best selected samples:\n  1. [" + pool[0]["topic"].get<std::string>() + "] " + first),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("\n  3. ["), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("\n  4. ["), std::string::npos) << r.output;
 
   dir.write("bad_ids.txt", ids.front() + "\nwn-n99999999-define\n");
   r = run_command(fmt::format("{} demo-data --out {} --report {} 2>&1", NTKS_BINARY, dir.file("a"),

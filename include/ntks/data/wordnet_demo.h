@@ -76,6 +76,9 @@ struct TopicShare {
   size_t selected = 0;
   size_t on_topic = 0;
   double base_rate = 0;  ///< on-topic share of the pool
+  /// The first few selected samples (best first), one line each: topic,
+  /// instruction and output, shortened; filled by on_topic_report().
+  std::vector<std::string> examples;
   double share() const { return selected ? static_cast<double>(on_topic) / selected : 0; }
 };
 
