@@ -35,6 +35,19 @@ features::ComputeRows embed_rows(const config::Config& cfg, StageSetup& s) {
   };
 }
 
+// Whether the feature set at `path` exists, opens (every shard complete, with
+// the rows its index recorded) and was made with `metadata`.
+bool complete_set(const std::string& path, const std::string& metadata) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  try {
+    return features::FeatureSet(path).metadata_json() == metadata;
+  } catch (const InputError& e) {
+    log::warn("{}; embedding the candidates again", e.what());
+    return false;
+  }
+}
+
 void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   const config::Config& cfg = ctx.cfg;
   const auto files = candidate_files(cfg);
@@ -42,6 +55,13 @@ void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   io.id_field = cfg.data.fields.id;
   const auto index = data::CorpusIndex::open_shared(files, io, ctx.comm);
   const std::string metadata = stage_metadata(cfg, s, files, kEmbedStage);
+  // Every shard of an earlier call complete with the same inputs (e.g. the
+  // tasks of a Slurm array, any shard count: rows never depend on it): kept,
+  // so that `run` after an array job does not embed again.
+  if (!ctx.args.count("shard") && complete_set(dir + "/candidates.json", metadata)) {
+    log::info0("{}/candidates.json: every shard complete with the same inputs, kept", dir);
+    return;
+  }
   // Array tasks × ranks: task i's rank r writes shard i * ranks + r.
   const auto [shard, total] = candidate_shard(ctx);
   // Whole blocks (rows never depend on the shard count), balanced by the
@@ -102,7 +122,8 @@ Command embed_command() {
       "contiguous run of whole blocks balanced by estimated work (the records' byte lengths in the\n"
       "corpus index, a stand-in for their token counts), so the rows never depend on the number of\n"
       "shards. A killed run continues after the last block it committed; a file that is complete\n"
-      "with the same inputs is kept.";
+      "with the same inputs is kept, and so are all candidate shards of an earlier call (array\n"
+      "tasks with another --num-shards included) when candidates.json lists them complete.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("which", po::value<std::string>()->default_value("all"), "domain, candidates or all")

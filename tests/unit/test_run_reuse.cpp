@@ -2,6 +2,7 @@
 // only the samples whose content is new are computed — the manifests count
 // computed and reused rows — and the selection equals a from-scratch run on
 // the grown corpus. Rows made another way (another projection) are not reused.
+// `run` after the shards of an array job keeps them.
 
 #include <gtest/gtest.h>
 
@@ -103,6 +104,27 @@ TEST(RunReuse, RowsMadeAnotherWayAreNotReusedAndTheRunFolderCannotReuseItself) {
   auto missing = f.ntks("d", "run --reuse " + f.run_dir("nowhere"));
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.output.find("no such folder"), std::string::npos) << missing.output;
+}
+
+TEST(RunReuse, RunAfterArrayTaskShardsKeepsThemAndSelectsAsAPlainRun) {
+  RunFixture f;
+  for (const std::string args : {"run --to warmup", "embed --which domain", "embed --which candidates --shard 1 --num-shards 2",
+                                 "embed --which candidates --shard 0 --num-shards 2"}) {
+    auto r = f.ntks("a", args);
+    ASSERT_EQ(r.status, 0) << args << "\n" << r.output;
+  }
+  EXPECT_TRUE(fs::exists(f.run_dir("a") + "/embed/candidates.json"));
+  EXPECT_FALSE(fs::exists(f.run_dir("a") + "/embed/manifest.json"));  // array tasks write none
+  auto run = f.ntks("a", "run");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("warmup: up to date, skipped"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("candidates.json: every shard complete with the same inputs, kept"), std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("embed candidates done"), std::string::npos) << "embedded again:\n" << run.output;
+  EXPECT_EQ(counts(f.run_dir("a"), "embed")["candidates"], 30);
+  auto plain = f.ntks("b", "run");
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  expect_same(selection(f.run_dir("a")), selection(f.run_dir("b")));
 }
 
 }  // namespace
