@@ -13,6 +13,7 @@
 #include "ntks/log/log.h"
 #include "ntks/model/adapter.h"
 #include "ntks/model/device.h"
+#include "ntks/pipeline/fingerprint.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
 
@@ -80,6 +81,9 @@ std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const
                                  {"response", f.response}, {"system", f.system}};
   return nlohmann::json{{"model", fs::absolute(cfg.model.path).string()},
                         {"model_config", file_hash(cfg.model.path + "/config.json")},
+                        // the weights too: rows are reused by this metadata (--reuse), and a
+                        // model replaced in place keeps its path and often its config
+                        {"model_weights", pipeline::model_digest(cfg.model.path)},
                         {"adapter", s.adapter.empty() ? "none" : file_hash(s.adapter + "/adapter_model.safetensors")},
                         {"dtype", config::to_string(cfg.model.dtype)},
                         {"template", config::to_string(s.tmpl)},

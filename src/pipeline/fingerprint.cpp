@@ -5,7 +5,9 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "data/index_file.h"
 #include "ntks/util/error.h"
@@ -65,6 +67,24 @@ FileFingerprint fingerprint_file(const std::string& path) {
     fp.hash = fmt::format("{:016x}", XXH3_64bits(both, sizeof both));
   }
   return fp;
+}
+
+std::string model_digest(const std::string& folder) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && (name == "config.json" || e.path().extension() == ".safetensors"))
+      files.push_back(e.path().string());
+  }
+  if (files.empty()) return "missing";
+  std::sort(files.begin(), files.end());
+  std::string text;
+  for (const std::string& f : files) {
+    const FileFingerprint fp = fingerprint_file(f);
+    text += fmt::format("{} {} {}\n", fs::path(f).filename().string(), fp.size, fp.hash);
+  }
+  return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
 }
 
 }  // namespace ntks::pipeline

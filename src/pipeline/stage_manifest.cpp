@@ -71,23 +71,9 @@ std::optional<json> read_json(const std::string& path) {
   }
 }
 
-// The model files that make a model (weights and architecture): the digest
-// that says whether two stages saw the same model, wherever it lies.
+// The digest that says whether two stages saw the same model, wherever it lies.
 json model_lineage(const config::Config& cfg) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(cfg.model.path, ec)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_regular_file() && (name == "config.json" || e.path().extension() == ".safetensors"))
-      files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  std::string text;
-  for (const std::string& f : files) {
-    const FileFingerprint fp = fingerprint_file(f);
-    text += fmt::format("{} {} {}\n", fs::path(f).filename().string(), fp.size, fp.hash);
-  }
-  return {{"path", absolute(cfg.model.path)}, {"digest", files.empty() ? "missing" : xxh3_hex(text)}};
+  return {{"path", absolute(cfg.model.path)}, {"digest", model_digest(cfg.model.path)}};
 }
 
 json adapter_lineage(const std::string& folder) {

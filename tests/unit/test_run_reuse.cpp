@@ -86,7 +86,7 @@ TEST(RunReuse, AGrownCorpusComputesOnlyTheNewSamplesAndSelectsAsAFreshRun) {
 }
 
 TEST(RunReuse, RowsMadeAnotherWayAreNotReusedAndTheRunFolderCannotReuseItself) {
-  RunFixture f;
+  RunFixture f(/*other=*/true);
   auto a = f.ntks("a", "run");
   ASSERT_EQ(a.status, 0) << a.output;
   // Another projection seed: embeddings are reused, gradients are not.
@@ -104,6 +104,17 @@ TEST(RunReuse, RowsMadeAnotherWayAreNotReusedAndTheRunFolderCannotReuseItself) {
   auto missing = f.ntks("d", "run --reuse " + f.run_dir("nowhere"));
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.output.find("no such folder"), std::string::npos) << missing.output;
+
+  // Other weights at the same path with the same config.json (a model
+  // replaced in place): nothing is reused, and the warm-up runs again.
+  for (const auto& e : fs::directory_iterator(f.other_model))
+    if (e.path().extension() == ".safetensors")
+      fs::copy_file(e.path(), fs::path(f.model) / e.path().filename(), fs::copy_options::overwrite_existing);
+  auto replaced = f.ntks("e", "run --reuse " + f.run_dir("a"));
+  ASSERT_EQ(replaced.status, 0) << replaced.output;
+  EXPECT_NE(replaced.output.find("warmup: running (input"), std::string::npos) << replaced.output;
+  EXPECT_EQ(counts(f.run_dir("e"), "embed")["reused"], 0);
+  EXPECT_EQ(counts(f.run_dir("e"), "grads")["reused"], 0);
 }
 
 TEST(RunReuse, RunAfterArrayTaskShardsKeepsThemAndSelectsAsAPlainRun) {

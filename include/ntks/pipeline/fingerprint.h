@@ -37,4 +37,11 @@ struct FileFingerprint {
 /// regular file. InputError when it exists but cannot be read.
 FileFingerprint fingerprint_file(const std::string& path);
 
+/// 16 hex digits naming a Hugging Face model folder's contents: its
+/// config.json and *.safetensors files by name, size and content hash
+/// (head and tail for large files), whatever the folder's path or mtimes;
+/// "missing" when it has none. Rows made from equal digests came from the
+/// same model, so feature files record it (features/row_reuse.h).
+std::string model_digest(const std::string& folder);
+
 }  // namespace ntks::pipeline
