@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "inputs.h"
 #include "ntks/config/load.h"
 #include "ntks/log/log.h"
 #include "ntks/pipeline/stage.h"
@@ -165,13 +166,7 @@ int run(Context& ctx) {
   if (a["force"].as<bool>()) forced_from = 0, forced_why = "--force";
 
   std::string reuse;
-  if (a.count("reuse")) {
-    reuse = fs::absolute(a["reuse"].as<std::string>()).lexically_normal().string();
-    std::error_code ec;
-    if (!fs::is_directory(reuse, ec)) throw UsageError(fmt::format("--reuse {}: no such folder", reuse));
-    if (fs::equivalent(reuse, ctx.cfg.run.dir, ec))
-      throw UsageError(fmt::format("--reuse {}: that is this run's own folder (run.dir); name an earlier run's", reuse));
-  }
+  if (a.count("reuse")) reuse = reuse_folder(ctx.cfg, a["reuse"].as<std::string>());
   std::vector<StageCall> calls;
   for (size_t i = 0; i <= last; ++i) calls.push_back(make_call(ctx.cfg, names[i], reuse));
 

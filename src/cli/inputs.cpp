@@ -1,5 +1,7 @@
 #include "inputs.h"
 
+#include <filesystem>
+
 #include <string>
 
 #include "ntks/config/enums.h"
@@ -54,6 +56,15 @@ data::Range range_option(const std::string& text, int64_t n) {
   data::Range r{number(text.substr(0, colon), 0), number(text.substr(colon + 1), n)};
   if (r.begin < 0 || r.begin > r.end || r.end > n) throw bad("expected 0 <= A <= B <= records");
   return r;
+}
+
+std::string reuse_folder(const config::Config& cfg, const std::string& folder) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) throw UsageError(fmt::format("--reuse {}: no such folder", folder));
+  if (fs::equivalent(folder, cfg.run.dir, ec))
+    throw UsageError(fmt::format("--reuse {}: that is this run's own folder (run.dir); name an earlier run's", folder));
+  return fs::absolute(folder).lexically_normal().string();
 }
 
 }  // namespace ntks::cli

@@ -27,4 +27,8 @@ config::DType dtype_option(const std::string& option, const std::string& value);
 /// UsageError naming the option otherwise.
 data::Range range_option(const std::string& text, int64_t n);
 
+/// A --reuse option (an earlier run's folder) checked, an existing folder
+/// that is not run.dir, and made absolute; UsageError otherwise.
+std::string reuse_folder(const config::Config& cfg, const std::string& folder);
+
 }  // namespace ntks::cli

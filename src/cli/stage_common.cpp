@@ -80,9 +80,8 @@ std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const
                                  {"output", f.output},   {"messages", f.messages},       {"prompt", f.prompt},
                                  {"response", f.response}, {"system", f.system}};
   return nlohmann::json{{"model", fs::absolute(cfg.model.path).string()},
-                        {"model_config", file_hash(cfg.model.path + "/config.json")},
-                        // the weights too: rows are reused by this metadata (--reuse), and a
-                        // model replaced in place keeps its path and often its config
+                        // config.json and weights by content: rows are reused by this
+                        // metadata (--reuse), and a model replaced in place keeps its path
                         {"model_weights", pipeline::model_digest(cfg.model.path)},
                         {"adapter", s.adapter.empty() ? "none" : file_hash(s.adapter + "/adapter_model.safetensors")},
                         {"dtype", config::to_string(cfg.model.dtype)},
@@ -125,11 +124,8 @@ features::FeatureJobResult run_job(Context& ctx, StageSetup& s, const std::strin
                                    const data::CorpusIndex& index, const features::ComputeRows& compute) {
   features::RowReuse reuse;
   if (ctx.args.count("reuse")) {
-    const fs::path prev = fs::path(ctx.args["reuse"].as<std::string>());
+    const fs::path prev = reuse_folder(ctx.cfg, ctx.args["reuse"].as<std::string>());
     std::error_code ec;
-    if (!fs::is_directory(prev, ec)) throw UsageError(fmt::format("--reuse {}: no such folder", prev.string()));
-    if (fs::equivalent(prev, ctx.cfg.run.dir, ec))
-      throw UsageError(fmt::format("--reuse {}: that is this run's own folder (run.dir); name an earlier run's", prev.string()));
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(prev / stage, ec))
       if (e.is_regular_file() && e.path().extension() == ".h5") files.push_back(e.path().string());

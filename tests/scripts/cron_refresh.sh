@@ -17,23 +17,10 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$tmp"/root/logs/*.log; do echo "---- $f"; tail -n 25 "$f"; done >&2; exit 1; }
 count() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['counts'][sys.argv[2]])" "$@"; }
 
-"$bin" make-model --arch qwen3 --out "$tmp/model" --vocab 272 --hidden 32 --intermediate 48 --layers 2 \
-  --heads 4 --kv-heads 2 --head-dim 8 --seed 5 >"$tmp/make-model.log" 2>&1
-/usr/bin/python3 "$repo/tests/slurm/byte_tokenizer.py" "$tmp/tokenizer.json"
-for i in $(seq 0 5); do echo "{\"prompt\": \"dose $i\", \"response\": \"$((10 * i + 5)) mg\"}"; done >"$tmp/domain.jsonl"
+source "$here/tiny_run_inputs.sh"
+tiny_run_inputs "$bin" "$tmp" 6 "$tmp/unused"
 candidates() { for i in $(seq "$1" "$2"); do echo "{\"instruction\": \"q$i $((i % 4)) mg?\", \"output\": \"a$i $([[ $((i % 3)) == 0 ]] && echo no || echo mg)\", \"id\": \"c$i\"}"; done; }
 candidates 0 29 >"$tmp/candidates.jsonl"
-cat >"$tmp/config.yaml" <<YAML
-run: {dir: $tmp/unused, seed: 7}
-model: {path: $tmp/model, tokenizer: $tmp/tokenizer.json, dtype: fp32, device: cpu, max_seq_len: 64}
-lora: {r: 4, alpha: 8, dropout: 0}
-data: {domain: $tmp/domain.jsonl, candidates: [$tmp/candidates.jsonl]}
-warmup: {epochs: 1, batch_size: 2, grad_accum: 1, lr: 0.01}
-preselect: {k: 5, size: 12}
-grads: {dim: 32, batch_size: 4}
-select: {size: 6}
-store: {block_rows: 4}
-YAML
 export OMP_NUM_THREADS=1
 "$refresh" --help | grep -q "current " || fail "--help"
 

@@ -40,24 +40,11 @@ fail() {
 
 # Inputs: a tiny model with the byte tokenizer, a domain set and 44 candidates.
 say "inputs in $tmp"
-"$bin" make-model --arch qwen3 --out "$tmp/model" --vocab 272 --hidden 32 --intermediate 48 --layers 2 \
-  --heads 4 --kv-heads 2 --head-dim 8 --seed 5 >"$tmp/make-model.log" 2>&1
-/usr/bin/python3 "$here/byte_tokenizer.py" "$tmp/tokenizer.json"
-for i in $(seq 0 7); do echo "{\"prompt\": \"dose $i\", \"response\": \"$((10 * i + 5)) mg\"}"; done >"$tmp/domain.jsonl"
+source "$root/tests/scripts/tiny_run_inputs.sh"
+tiny_run_inputs "$bin" "$tmp" 8 "$tmp/run"
 for i in $(seq 0 43); do
   echo "{\"instruction\": \"q$i$(printf '%*s' $((i % 5)) '' | tr ' ' '?')\", \"output\": \"a$i $([[ $((i % 3)) == 0 ]] && echo no || echo mg)\", \"id\": \"c$i\"}"
 done >"$tmp/candidates.jsonl"
-cat >"$tmp/config.yaml" <<YAML
-run: {dir: $tmp/run, seed: 7}
-model: {path: $tmp/model, tokenizer: $tmp/tokenizer.json, dtype: fp32, device: cpu, max_seq_len: 64}
-lora: {r: 4, alpha: 8, dropout: 0}
-data: {domain: $tmp/domain.jsonl, candidates: [$tmp/candidates.jsonl]}
-warmup: {epochs: 1, batch_size: 2, grad_accum: 1, lr: 0.01}
-preselect: {k: 5, size: 12}
-grads: {dim: 32, batch_size: 4}
-select: {size: 6}
-store: {block_rows: 4}
-YAML
 
 say "reference: plain mpirun -n 2 ntk-select run"
 OMP_NUM_THREADS=1 timeout 120 "$root/launch/ntks-mpirun" -n 2 -t 1 -- "$bin" run --config "$tmp/config.yaml" \

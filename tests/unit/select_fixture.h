@@ -79,7 +79,7 @@ struct SelectRun {
     for (const auto& f : corpus) c.push_back(std::filesystem::absolute(f).string());
     nlohmann::json stage = {{"name", "grads"}, {"output", "logit_sum"}, {"dim", kDim}, {"seed", seed}, {"scale", 1.0}};
     if (ids) stage["ids"] = "/somewhere/ids.txt";
-    return nlohmann::json{{"model", "/models/tiny"}, {"model_config", "0123"}, {"adapter", "abcd"},
+    return nlohmann::json{{"model", "/models/tiny"}, {"model_weights", "0123"}, {"adapter", "abcd"},
                           {"dtype", "fp32"},        {"template", "plain"},   {"max_seq_len", 64},
                           {"corpus", c},            {"stage", stage}}
         .dump();

@@ -29,7 +29,7 @@ constexpr std::int64_t kDim = 6;
 
 // What cli/stage_metadata writes, with `corpus` and one changeable field.
 std::string embed_metadata(const std::string& corpus, const std::string& adapter = "0123456789abcdef") {
-  return nlohmann::json{{"model", "/models/tiny"},  {"model_config", "00ff00ff00ff00ff"}, {"adapter", adapter},
+  return nlohmann::json{{"model", "/models/tiny"},  {"model_weights", "00ff00ff00ff00ff"}, {"adapter", adapter},
                         {"dtype", "fp32"},          {"template", "plain"},               {"max_seq_len", 64},
                         {"corpus", {corpus}},       {"stage", {{"name", "embed"}}}}
       .dump();
