@@ -40,6 +40,7 @@ const std::vector<Command>& commands() {
       select_command(),
       run_command(),
       demo_data_command(),
+      pretrain_command(),
   };
   return all;
 }

@@ -7,6 +7,7 @@
 #include "inputs.h"
 #include "ntks/bench/bench.h"
 #include "ntks/bench/grads_bench.h"
+#include "ntks/bench/pretrain_bench.h"
 #include "ntks/config/enums.h"
 #include "ntks/log/log.h"
 #include "ntks/model/device.h"
@@ -145,6 +146,26 @@ void bench_grads(Context& ctx, at::Device device, at::ScalarType dtype) {
                            r.generation_s);
 }
 
+// Full-parameter training steps of the pretrain loop; defaults are the
+// bench's own proxy-model shape (6 x 384, vocabulary 8192, 16 x 256 tokens).
+void bench_pretrain(Context& ctx, at::Device device, at::ScalarType dtype) {
+  const auto& a = ctx.args;
+  bench::PretrainBenchOptions o;
+  override_shape(a, o);
+  if (given(a, "batch")) o.batch = a["batch"].as<int64_t>();
+  if (given(a, "seq-len")) o.seq_len = a["seq-len"].as<int64_t>();
+  o.dtype = dtype;
+  o.device = device;
+  const bench::PretrainBenchResult r = bench::pretrain_bench(o);
+  std::cout << fmt::format(
+      "pretrain: {:.1f}M-parameter llama ({} layers, hidden {}, vocabulary {}), {} x {} tokens per step, {} on {}, "
+      "{} threads\n"
+      "  {:.3f} s/step (median of {}), {:.0f} tokens/s, {:.1f} GFLOP/s = {:.0f}% of the GEMM peak ({:.1f} GFLOP/s) "
+      "(target >= 50% at hidden >= 256)\n",
+      r.params_millions, o.layers, o.hidden, o.vocab, o.batch, o.seq_len, c10::toString(dtype), device.str(),
+      at::get_num_threads(), r.step_s, o.reps, r.tokens_per_s, r.gflops, 100 * r.fraction_of_peak, r.peak.gflops);
+}
+
 // The embed stage's forward (features::embed_samples) on samples of random
 // lengths, batched by embed.batch_tokens of the config unless --batch-tokens.
 void bench_embed(Context& ctx, at::Device device, at::ScalarType dtype) {
@@ -187,8 +208,10 @@ int run(Context& ctx) {
       bench_grads(ctx, device, dtype);
     } else if (what == "embed") {
       bench_embed(ctx, device, dtype);
+    } else if (what == "pretrain") {
+      bench_pretrain(ctx, device, dtype);
     } else {
-      throw UsageError(fmt::format("--what '{}': expected gemm, forward, tokenizer, grads or embed", what));
+      throw UsageError(fmt::format("--what '{}': expected gemm, forward, tokenizer, grads, embed or pretrain", what));
     }
   }
   return 0;
@@ -213,10 +236,13 @@ Command bench_command() {
       "batched by a padded-token budget, masked mean of the final hidden state) on --samples\n"
       "samples of --min-len..--seq-len random tokens: samples/s, tokens/s, the padding share and\n"
       "GFLOP/s (useful: each sample at its own length) as a fraction of the GEMM peak.\n"
+      "--what pretrain times optimizer steps of the pretraining loop (forward, backward, allreduce,\n"
+      "clipping, AdamW over every weight) and counts 3 x the forward's matmul FLOPs, output layer\n"
+      "included, per token.\n"
       "bench/feature_memory.sh measures the embed and grads stages' peak memory at N and 10N records.";
   c.options = [](po::options_description& o) {
     o.add_options()
-        ("what", po::value<std::string>()->default_value("gemm,forward"), "comma-separated: gemm, forward, tokenizer, grads, embed (grads: batched per-sample LoRA gradients vs a one-sample loop, and the projection share; embed: the embed stage's batched forward on samples of random lengths; the shape options override these two's ~32M-parameter default model)")
+        ("what", po::value<std::string>()->default_value("gemm,forward"), "comma-separated: gemm, forward, tokenizer, grads, embed, pretrain (grads: batched per-sample LoRA gradients vs a one-sample loop, and the projection share; embed: the embed stage's batched forward on samples of random lengths; the shape options override these two's ~32M-parameter default model; pretrain: full-parameter training steps of `ntk-select pretrain`, default model 6 x 384 with vocabulary 8192, 16 x 256 tokens a step)")
         ("dtype", po::value<std::string>()->default_value("fp32"), "bf16, fp16 or fp32")
         ("layers", po::value<int64_t>()->default_value(8), "forward: decoder layers")
         ("hidden", po::value<int64_t>()->default_value(512), "forward: hidden size")

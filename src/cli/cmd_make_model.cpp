@@ -1,9 +1,12 @@
 // `ntk-select make-model`: a random checkpoint in Hugging Face format.
 
+#include <filesystem>
+
 #include "command.h"
 #include "inputs.h"
 #include "ntks/log/log.h"
 #include "ntks/model/random_checkpoint.h"
+#include "ntks/tokenizer/tokenizer.h"
 #include "ntks/util/error.h"
 #include "ntks/util/strings.h"
 
@@ -59,6 +62,25 @@ int run(Context& ctx) {
   c.num_kv_heads = a["kv-heads"].as<int64_t>();
   c.head_dim = a["head-dim"].as<int64_t>();
   c.vocab_size = a["vocab"].as<int64_t>();
+  std::string tokenizer_file;
+  if (a.count("tokenizer")) {
+    // The vocabulary follows the tokenizer, rounded up to a multiple of 64
+    // (GEMM-friendly); the tokenizer files go into the folder, so that it is
+    // a complete model for pretrain and the selection.
+    tokenizer_file = a["tokenizer"].as<std::string>();
+    const tokenizer::Tokenizer tok = tokenizer::Tokenizer::load(tokenizer_file);
+    if (!a["vocab"].defaulted() && c.vocab_size < tok.vocab_size())
+      throw UsageError(fmt::format("--vocab {} is smaller than the {} ids of --tokenizer {}", c.vocab_size,
+                                   tok.vocab_size(), tokenizer_file));
+    if (a["vocab"].defaulted()) c.vocab_size = (tok.vocab_size() + 63) / 64 * 64;
+    for (const char* eos : {"<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>"})
+      if (tok.token_id(eos) >= 0) c.eos_token_ids.push_back(tok.token_id(eos));
+    for (const char* pad : {"<|endoftext|>", "<|end_of_text|>", "<pad>"})
+      if (tok.token_id(pad) >= 0) {
+        c.pad_token_id = tok.token_id(pad);
+        break;
+      }
+  }
   c.tie_word_embeddings = a.count("tied") > 0;
   c.rope_theta = a["rope-theta"].as<double>();
   c.rope_scaling = parse_rope_scaling(a["rope-scaling"].as<std::string>());
@@ -85,9 +107,17 @@ int run(Context& ctx) {
   if (opt.shards < 1) throw UsageError("--shards must be at least 1");
   opt.seed = a["seed"].as<uint64_t>();
   opt.init_std = a["init-std"].as<double>();
+  opt.pretrain_init = a.count("pretrain-init") > 0;
 
   const std::string out = a["out"].as<std::string>();
   model::write_random_checkpoint(out, opt);
+  if (!tokenizer_file.empty()) {
+    namespace fs = std::filesystem;
+    fs::copy_file(tokenizer_file, fs::path(out) / "tokenizer.json", fs::copy_options::overwrite_existing);
+    const fs::path tok_cfg = fs::path(tokenizer_file).parent_path() / "tokenizer_config.json";
+    if (fs::exists(tok_cfg))
+      fs::copy_file(tok_cfg, fs::path(out) / "tokenizer_config.json", fs::copy_options::overwrite_existing);
+  }
   log::info("wrote a random {} checkpoint to {}: {} layers, hidden {}, heads {}/{} (kv), head_dim {}, vocab {}, {}",
             c.architecture, out, c.num_layers, c.hidden_size, c.num_heads, c.num_kv_heads, c.head_dim, c.vocab_size,
             dtype);
@@ -111,7 +141,8 @@ Command make_model_command() {
   c.summary = "write a random Llama or Qwen3 checkpoint in Hugging Face format (tests, demos)";
   c.description =
       "Writes config.json and safetensors weights (sharded with --shards) that Hugging Face\n"
-      "transformers and ntk-select load alike; optionally a random PEFT LoRA adapter.";
+      "transformers and ntk-select load alike; optionally a random PEFT LoRA adapter. With\n"
+      "--pretrain-init --tokenizer TOK it is the starting point of `ntk-select pretrain`.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("arch", po::value<std::string>()->required(), "llama or qwen3")
@@ -123,11 +154,16 @@ Command make_model_command() {
         ("kv-heads", po::value<int64_t>()->default_value(2), "key/value heads (GQA; must divide --heads)")
         ("head-dim", po::value<int64_t>()->default_value(0), "head dimension; 0: hidden / heads")
         ("vocab", po::value<int64_t>()->default_value(256), "vocabulary size")
+        ("tokenizer", po::value<std::string>(),
+         "a tokenizer.json the model is for: --vocab defaults to its size rounded up to a multiple of 64, "
+         "eos/pad ids go into config.json, and it (with its tokenizer_config.json) is copied into --out")
         ("tied", "tie the output projection to the embedding (no lm_head.weight)")
         ("dtype", po::value<std::string>()->default_value("fp32"), "storage dtype: fp32, bf16 or fp16")
         ("shards", po::value<int>()->default_value(1), "number of safetensors files (>1 writes an index)")
         ("seed", po::value<uint64_t>()->default_value(0), "random seed")
         ("init-std", po::value<double>()->default_value(0.02), "standard deviation of weights")
+        ("pretrain-init", "initialise for pretraining from scratch: norms 1, biases 0, o_proj and down_proj at "
+         "init-std / sqrt(2 x layers) (default: norms 1 + N(0, 0.1^2), so tests notice a misapplied norm)")
         ("rope-theta", po::value<double>()->default_value(10000), "RoPE base")
         ("rope-scaling", po::value<std::string>()->default_value("none"),
          "none, linear:FACTOR or llama3:FACTOR:LOW_FREQ:HIGH_FREQ:ORIGINAL_MAX_POSITION")

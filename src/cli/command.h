@@ -52,6 +52,7 @@ Command score_command();
 Command select_command();
 Command run_command();
 Command demo_data_command();
+Command pretrain_command();
 
 /// Runs a command's body; a pipeline stage (warmup ... select) runs between
 /// its manifest steps (pipeline::run_stage). Defined in cmd_run.cpp.

@@ -72,6 +72,28 @@ void visit(V& v, WarmupConfig& c) {
 }
 
 template <class V>
+void visit(V& v, PretrainConfig& c) {
+  v.field("corpus", c.corpus, "JSONL files of documents (one per line; `ntk-select pretrain-data` writes one)");
+  v.field("text_field", c.text_field, "the documents' text field");
+  v.field("out", c.out, "trained model folder (Hugging Face format); empty: RUN/pretrain/model");
+  v.field("seq_len", c.seq_len, "tokens per packed sequence; documents are joined by the end-of-text token");
+  v.field("epochs", c.epochs, "passes over the training sequences");
+  v.field("max_steps", c.max_steps, "stop after this many optimizer steps (the schedule's length); 0: all epochs");
+  v.field("lr", c.lr, "peak AdamW learning rate");
+  v.field("schedule", c.schedule, "learning-rate schedule after the linear warm-up");
+  v.field("warmup_ratio", c.warmup_ratio, "share of steps with linear warm-up");
+  v.field("weight_decay", c.weight_decay, "AdamW weight decay on matrices and embeddings (not on norms and biases)");
+  v.field("beta2", c.beta2, "AdamW second-moment decay");
+  v.field("max_grad_norm", c.max_grad_norm, "gradient clipping norm; 0 disables");
+  v.field("batch_size", c.batch_size, "sequences per micro-batch at most");
+  v.field("grad_accum", c.grad_accum, "micro-batches per step; a step uses batch_size x grad_accum sequences over all ranks");
+  v.field("eval_share", c.eval_share, "share of documents held out (chosen by content hash) for the held-out loss");
+  v.field("eval_sequences", c.eval_sequences, "held-out sequences evaluated, at most");
+  v.field("eval_every", c.eval_every, "steps between held-out evaluations; 0: only at the end");
+  v.field("checkpoint_every", c.checkpoint_every, "steps between checkpoints for resuming after a kill; 0: only on SIGTERM");
+}
+
+template <class V>
 void visit(V& v, EmbedConfig& c) {
   v.field("batch_tokens", c.batch_tokens, "padded tokens per forward batch");
 }
@@ -114,6 +136,7 @@ void visit(V& v, Config& c) {
   v.group("lora", c.lora, "LoRA adapter (shared by warm-up and gradients)");
   v.group("data", c.data, "domain set and candidate corpus");
   v.group("warmup", c.warmup, "warm-up LoRA training on the domain set");
+  v.group("pretrain", c.pretrain, "pretraining a small proxy model from scratch (ntk-select pretrain)");
   v.group("embed", c.embed, "embeddings for kNN pre-selection");
   v.group("preselect", c.preselect, "kNN pre-selection");
   v.group("grads", c.grads, "projected per-sample LoRA gradients");

@@ -58,6 +58,23 @@ void validate(const Config& c) {
   at_least("warmup.batch_size", c.warmup.batch_size, 1);
   at_least("warmup.grad_accum", c.warmup.grad_accum, 1);
 
+  const PretrainConfig& p = c.pretrain;
+  require(!p.text_field.empty(), "pretrain.text_field", p.text_field, "must name a field");
+  at_least("pretrain.seq_len", p.seq_len, 2);
+  at_least("pretrain.epochs", p.epochs, 1);
+  at_least("pretrain.max_steps", p.max_steps, 0);
+  require(p.lr > 0, "pretrain.lr", p.lr, "must be > 0");
+  require(p.warmup_ratio >= 0 && p.warmup_ratio <= 1, "pretrain.warmup_ratio", p.warmup_ratio, "must be in [0, 1]");
+  non_negative("pretrain.weight_decay", p.weight_decay);
+  require(p.beta2 > 0 && p.beta2 < 1, "pretrain.beta2", p.beta2, "must be in (0, 1)");
+  non_negative("pretrain.max_grad_norm", p.max_grad_norm);
+  at_least("pretrain.batch_size", p.batch_size, 1);
+  at_least("pretrain.grad_accum", p.grad_accum, 1);
+  require(p.eval_share >= 0 && p.eval_share < 1, "pretrain.eval_share", p.eval_share, "must be in [0, 1)");
+  at_least("pretrain.eval_sequences", p.eval_sequences, 0);
+  at_least("pretrain.eval_every", p.eval_every, 0);
+  at_least("pretrain.checkpoint_every", p.checkpoint_every, 0);
+
   at_least("embed.batch_tokens", c.embed.batch_tokens, 1);
 
   at_least("preselect.k", c.preselect.k, 1);

@@ -72,34 +72,10 @@ Decoder Decoder::load(const std::string& dir, at::ScalarType dtype, at::Device d
   WeightStore store = WeightStore::open(dir);
   Loader L(store, dir, dtype, device);
 
-  const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
-  const int64_t q_out = c.num_heads * D, kv_out = c.num_kv_heads * D;
-  d.embed_ = L.take("model.embed_tokens.weight", {c.vocab_size, H});
-  d.final_norm_ = L.take("model.norm.weight", {H});
+  d.layers_.resize(static_cast<size_t>(c.num_layers));
+  for (const WeightEntry& e : weight_table(c)) d.weight(e) = L.take(e.name, e.shape);
   // Tied: the output projection is the embedding (a stray lm_head.weight is ignored, as in HF).
-  d.lm_head_ = c.tie_word_embeddings ? d.embed_ : L.take("lm_head.weight", {c.vocab_size, H});
-
-  const std::array<std::pair<int64_t, int64_t>, 7> shapes = {
-      {{q_out, H}, {kv_out, H}, {kv_out, H}, {H, q_out}, {I, H}, {I, H}, {H, I}}};
-  for (int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string p = fmt::format("model.layers.{}.", i);
-    DecoderLayer layer;
-    layer.input_norm = L.take(p + "input_layernorm.weight", {H});
-    layer.post_attention_norm = L.take(p + "post_attention_layernorm.weight", {H});
-    if (c.arch == Arch::qwen3) {
-      layer.q_norm = L.take(p + "self_attn.q_norm.weight", {D});
-      layer.k_norm = L.take(p + "self_attn.k_norm.weight", {D});
-    }
-    for (size_t m = 0; m < kLoraModules.size(); ++m) {
-      const bool attn = m < 4;
-      const std::string name = p + (attn ? "self_attn." : "mlp.") + kLoraModules[m];
-      auto [out, in] = shapes[m];
-      at::Tensor w = L.take(name + ".weight", {out, in});
-      at::Tensor b = (attn ? c.attention_bias : c.mlp_bias) ? L.take(name + ".bias", {out}) : at::Tensor();
-      layer.proj[m] = Linear(w, b);
-    }
-    d.layers_.push_back(std::move(layer));
-  }
+  if (c.tie_word_embeddings) d.lm_head_ = d.embed_;
   L.finish();
   d.rope_ = Rope(c, device);
   return d;

@@ -1,10 +1,13 @@
 #include "ntks/model/random_checkpoint.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "ntks/model/adapter.h"
+#include "ntks/model/weight_table.h"
 #include "ntks/model/weights.h"
 #include "ntks/util/files.h"
 
@@ -21,32 +24,21 @@ void write_random_checkpoint(const std::string& dir, const RandomCheckpointOptio
     at::Tensor t = at::empty(shape, at::kFloat).normal_(mean, std, gen);
     tensors.push_back(tensor_bytes(name, t.to(dtype)));
   };
-  const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim;
-  normal("model.embed_tokens.weight", {c.vocab_size, H}, 0, opt.init_std);
-  for (int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string p = fmt::format("model.layers.{}.", i);
-    normal(p + "input_layernorm.weight", {H}, 1, 0.1);
-    normal(p + "post_attention_layernorm.weight", {H}, 1, 0.1);
-    normal(p + "self_attn.q_proj.weight", {c.num_heads * D, H}, 0, opt.init_std);
-    normal(p + "self_attn.k_proj.weight", {c.num_kv_heads * D, H}, 0, opt.init_std);
-    normal(p + "self_attn.v_proj.weight", {c.num_kv_heads * D, H}, 0, opt.init_std);
-    normal(p + "self_attn.o_proj.weight", {H, c.num_heads * D}, 0, opt.init_std);
-    if (c.attention_bias) {
-      normal(p + "self_attn.q_proj.bias", {c.num_heads * D}, 0, opt.init_std);
-      normal(p + "self_attn.k_proj.bias", {c.num_kv_heads * D}, 0, opt.init_std);
-      normal(p + "self_attn.v_proj.bias", {c.num_kv_heads * D}, 0, opt.init_std);
-      normal(p + "self_attn.o_proj.bias", {H}, 0, opt.init_std);
+  const double residual_std = opt.init_std / std::sqrt(2.0 * static_cast<double>(std::max<int64_t>(1, c.num_layers)));
+  for (const WeightEntry& e : weight_table(c)) {
+    if (e.is_norm()) {
+      if (opt.pretrain_init) {
+        tensors.push_back(tensor_bytes(e.name, at::ones(e.shape, at::kFloat).to(dtype)));
+      } else {
+        normal(e.name, e.shape, 1, 0.1);
+      }
+    } else if (e.slot == WeightSlot::proj_bias && opt.pretrain_init) {
+      tensors.push_back(tensor_bytes(e.name, at::zeros(e.shape, at::kFloat).to(dtype)));
+    } else {
+      const bool residual = e.slot == WeightSlot::proj_weight && (e.module == 3 || e.module == 6);  // o_proj, down_proj
+      normal(e.name, e.shape, 0, opt.pretrain_init && residual ? residual_std : opt.init_std);
     }
-    if (c.arch == Arch::qwen3) {
-      normal(p + "self_attn.q_norm.weight", {D}, 1, 0.1);
-      normal(p + "self_attn.k_norm.weight", {D}, 1, 0.1);
-    }
-    normal(p + "mlp.gate_proj.weight", {I, H}, 0, opt.init_std);
-    normal(p + "mlp.up_proj.weight", {I, H}, 0, opt.init_std);
-    normal(p + "mlp.down_proj.weight", {H, I}, 0, opt.init_std);
   }
-  normal("model.norm.weight", {H}, 1, 0.1);
-  if (!c.tie_word_embeddings) normal("lm_head.weight", {c.vocab_size, H}, 0, opt.init_std);
 
   fs::create_directories(dir);
   write_checkpoint(dir, tensors, opt.shards, {{"format", "pt"}});

@@ -64,11 +64,15 @@ bool stop_requested() { return g_stop.load(); }
 StopScope::StopScope() { g_scopes.fetch_add(1); }
 StopScope::~StopScope() { g_scopes.fetch_sub(1); }
 
-void stop_point(const std::string& what) {
+bool poll_stop() {
   static const TestHook hook = test_hook();
   static long points = 0;
   if (hook.after > 0 && ++points == hook.after && (hook.rank < 0 || hook.rank == log::rank())) std::raise(SIGTERM);
-  if (g_stop.load())
+  return g_stop.load();
+}
+
+void stop_point(const std::string& what) {
+  if (poll_stop())
     throw StopRequested(fmt::format("stopped by a signal after committing {}; exit status {}: run the same command "
                                     "again to continue from there",
                                     what, kStopExitCode));

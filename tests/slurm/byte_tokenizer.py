@@ -14,7 +14,7 @@ def byte_tokenizer():
         nxt += 0 if printable else 1
         vocab[chr(cp)] = b
     specials = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
-                "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+                "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<|endoftext|>"]
     added = [{"id": 256 + i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": "think" not in t} for i, t in enumerate(specials)]
     level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}

@@ -29,7 +29,7 @@ inline std::string byte_tokenizer_json() {
   nlohmann::json added = nlohmann::json::array();
   int id = 256;
   for (const char* t : {"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
-                        "<|im_start|>", "<|im_end|>", "<think>", "</think>"}) {
+                        "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<|endoftext|>"}) {
     added.push_back({{"id", id++}, {"content", t}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
                      {"normalized", false}, {"special", std::string(t).find("think") == std::string::npos}});
   }

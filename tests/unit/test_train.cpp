@@ -89,6 +89,33 @@ TEST(TrainAdamW, AgreesWithTorchOptimAdamW) {
   EXPECT_TRUE(torch::allclose(mine, ref.detach(), 1e-6, 1e-7)) << (mine - ref.detach()).abs().max();
 }
 
+TEST(TrainAdamW, DecayOnlyWhereAskedAndRestoreContinuesExactly) {
+  // Zero gradients: only the decoupled decay moves a parameter.
+  at::Tensor a = torch::ones({3}), b = torch::ones({3});
+  train::AdamWOptions o;
+  o.weight_decay = 0.5;
+  train::AdamW opt({a, b}, o, {true, false});
+  opt.step({torch::zeros({3}), torch::zeros({3})}, 0.1);
+  EXPECT_FLOAT_EQ(a[0].item<float>(), 0.95f);
+  EXPECT_FLOAT_EQ(b[0].item<float>(), 1.0f);
+
+  // Two steps in one run equal one step, a restore into a fresh optimizer, and the second step.
+  torch::manual_seed(5);
+  const at::Tensor g1 = torch::randn({2, 3}), g2 = torch::randn({2, 3}), start = torch::randn({2, 3});
+  at::Tensor x = start.clone(), y = start.clone();
+  train::AdamW whole({x}, o);
+  whole.step({g1}, 0.01);
+  whole.step({g2}, 0.01);
+  train::AdamW first({y}, o);
+  first.step({g1}, 0.01);
+  at::Tensor y2 = y.clone();
+  train::AdamW resumed({y2}, o);
+  resumed.restore(first.steps(), first.first_moments(), first.second_moments());
+  resumed.step({g2}, 0.01);
+  EXPECT_TRUE(torch::equal(x, y2)) << (x - y2).abs().max();
+  EXPECT_EQ(resumed.steps(), 2);
+}
+
 TEST(TrainClip, ScalesOnlyAboveTheMaximumAndReturnsTheNormBefore) {
   at::Tensor g = torch::tensor({3.0f, 4.0f});
   EXPECT_NEAR(train::clip_by_global_norm(g, 10), 5.0, 1e-6);

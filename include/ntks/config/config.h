@@ -78,6 +78,31 @@ struct WarmupConfig {
   std::int64_t grad_accum = 8;      ///< micro-batches per optimizer step (paper: 8)
 };
 
+/// Full-parameter pretraining of a small proxy model from random init
+/// (`ntk-select pretrain`; DESIGN §10). model.path is the initial checkpoint
+/// (`make-model --pretrain-init`), model.tokenizer the tokenizer it is trained
+/// with; the trained model is a Hugging Face folder the selection loads.
+struct PretrainConfig {
+  std::vector<std::string> corpus;   ///< JSONL files, one document per line (`ntk-select pretrain-data` writes one)
+  std::string text_field = "text";   ///< the documents' text field
+  std::string out;                   ///< trained model folder; empty: RUN/pretrain/model
+  std::int64_t seq_len = 256;        ///< tokens per packed sequence (documents joined by the end-of-text token)
+  std::int64_t epochs = 1;           ///< passes over the training sequences
+  std::int64_t max_steps = 0;        ///< stop (and end the schedule) after this many steps; 0: all epochs
+  double lr = 1e-3;                  ///< peak AdamW learning rate
+  Schedule schedule = Schedule::cosine;  ///< after the linear warm-up
+  double warmup_ratio = 0.02;        ///< share of steps with linear warm-up
+  double weight_decay = 0.1;         ///< AdamW weight decay on matrices and embeddings (not norms, biases)
+  double beta2 = 0.95;               ///< AdamW second-moment decay (small-model pretraining practice)
+  double max_grad_norm = 1.0;        ///< gradient clipping; 0 disables
+  std::int64_t batch_size = 16;      ///< sequences per micro-batch at most
+  std::int64_t grad_accum = 1;       ///< micro-batches per step; a step uses batch_size x grad_accum sequences over all ranks
+  double eval_share = 0.01;          ///< share of documents held out (by content hash) for the held-out loss
+  std::int64_t eval_sequences = 256; ///< held-out sequences evaluated, at most
+  std::int64_t eval_every = 200;     ///< steps between held-out evaluations; 0: only at the end
+  std::int64_t checkpoint_every = 200;  ///< steps between checkpoints (resume after a kill); 0: only on SIGTERM
+};
+
 struct EmbedConfig {
   std::int64_t batch_tokens = 16384;  ///< padded tokens per forward batch
 };
@@ -115,6 +140,7 @@ struct Config {
   LoraConfig lora;
   DataConfig data;
   WarmupConfig warmup;
+  PretrainConfig pretrain;
   EmbedConfig embed;
   PreselectConfig preselect;
   GradsConfig grads;

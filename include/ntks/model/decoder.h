@@ -12,6 +12,7 @@
 #include "ntks/model/hf_config.h"
 #include "ntks/model/layers.h"
 #include "ntks/model/linear.h"
+#include "ntks/model/weight_table.h"
 
 namespace ntks::model {
 
@@ -70,6 +71,18 @@ class Decoder {
   /// Records the spec of an adapter whose weights were set module by module
   /// (load_adapter does this).
   void set_lora_spec(const LoraSpec& spec) { lora_ = spec; }
+
+  /// The base weight `e` names (e.slot, e.layer, e.module); for a tied model
+  /// the lm_head slot is the embedding.
+  at::Tensor& weight(const WeightEntry& e);
+  const at::Tensor& weight(const WeightEntry& e) const;
+  /// Every base weight of the checkpoint layout (weight_table order) with its
+  /// tensor; the tied lm_head is not listed (it is the embedding).
+  std::vector<std::pair<WeightEntry, at::Tensor>> named_weights() const;
+  /// Replaces every base weight by an owned contiguous copy, so that training
+  /// may update it in place (loaded weights may view read-only mapped file
+  /// memory); a tied lm_head stays the embedding's tensor.
+  void own_weights();
 
   std::vector<DecoderLayer>& layers() { return layers_; }
   const std::vector<DecoderLayer>& layers() const { return layers_; }

@@ -42,6 +42,10 @@ class Linear {
 
   const at::Tensor& weight() const { return weight_; }
   const at::Tensor& bias() const { return bias_; }
+  /// For loading and full-parameter training (the tensors are replaced, or
+  /// updated in place once they own their memory).
+  at::Tensor& mutable_weight() { return weight_; }
+  at::Tensor& mutable_bias() { return bias_; }
   int64_t in_features() const { return weight_.size(1); }
   int64_t out_features() const { return weight_.size(0); }
 

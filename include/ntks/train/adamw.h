@@ -23,16 +23,22 @@ struct AdamWOptions {
 class AdamW {
  public:
   /// Updates `params` in place (the tensors are shared with their owner).
-  AdamW(std::vector<at::Tensor> params, AdamWOptions options);
+  /// `decay[i]`: whether weight decay applies to params[i] (empty: to all);
+  /// pretraining leaves norms and biases out, as is usual.
+  AdamW(std::vector<at::Tensor> params, AdamWOptions options, std::vector<bool> decay = {});
 
   /// One step; grads[i] has params[i]'s shape. Runs without autograd.
   void step(const std::vector<at::Tensor>& grads, double lr);
   int64_t steps() const { return steps_; }
   const std::vector<at::Tensor>& first_moments() const { return m_; }
   const std::vector<at::Tensor>& second_moments() const { return v_; }
+  /// Continues from a checkpoint: `steps` taken, with these moments (copied;
+  /// shapes must match the parameters').
+  void restore(int64_t steps, const std::vector<at::Tensor>& m, const std::vector<at::Tensor>& v);
 
  private:
   std::vector<at::Tensor> params_, m_, v_;
+  std::vector<bool> decay_;
   AdamWOptions opt_;
   int64_t steps_ = 0;
 };

@@ -46,10 +46,15 @@ class StopRequested : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// The test hook below, then whether a stop is pending, without throwing:
+/// for loops whose ranks must agree on where to stop (training steps) before
+/// they commit and call stop_point().
+bool poll_stop();
+
 /// Call at a block boundary, after the block is committed: throws
 /// StopRequested when a stop is pending. `what` names what was committed.
 /// Test hook: NTKS_TEST_TERM_AFTER_BLOCKS=n (or n:r, rank r only) makes the
-/// process send itself SIGTERM at its n-th stop point, so the tests exercise
+/// process send itself SIGTERM at its n-th poll (stop_point or poll_stop), so the tests exercise
 /// the real handler without depending on timing.
 void stop_point(const std::string& what);
 
