@@ -84,6 +84,8 @@ find_library(PCRE2_LIBRARY pcre2-8 REQUIRED)
 # utf8proc: Unicode NFC for tokenizers whose normalizer asks for it (Qwen3).
 find_path(UTF8PROC_INCLUDE_DIR utf8proc.h REQUIRED)
 find_library(UTF8PROC_LIBRARY utf8proc REQUIRED)
+# zlib: the gzip'd (dictzip) dictionaries the pretraining corpus reads (src/corpora).
+find_package(ZLIB REQUIRED)
 
 if(NTKS_BUILD_TESTS)
   find_package(GTest REQUIRED)

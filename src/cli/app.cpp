@@ -30,6 +30,7 @@ const std::vector<Command>& commands() {
       forward_command(),
       bench_command(),
       tokenize_command(),
+      train_tokenizer_command(),
       index_command(),
       check_data_command(),
       embed_command(),
@@ -40,6 +41,7 @@ const std::vector<Command>& commands() {
       select_command(),
       run_command(),
       demo_data_command(),
+      pretrain_data_command(),
       pretrain_command(),
   };
   return all;
@@ -52,7 +54,7 @@ void print_usage(std::ostream& out) {
          "Usage: ntk-select COMMAND [options]      (under mpirun/srun: one process per rank)\n"
          "       ntk-select COMMAND --help         options of one command\n\n"
          "Commands:\n";
-  for (const auto& c : commands()) out << fmt::format("  {:<12} {}\n", c.name, c.summary);
+  for (const auto& c : commands()) out << fmt::format("  {:<16} {}\n", c.name, c.summary);
   out << "\nGlobal flags:\n"
          "  --help         this text\n"
          "  --version      the version\n"

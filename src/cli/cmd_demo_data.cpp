@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "command.h"
-#include "ntks/data/wordnet_demo.h"
+#include "ntks/corpora/wordnet_demo.h"
 #include "ntks/log/log.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
@@ -13,7 +13,7 @@
 namespace ntks::cli {
 namespace {
 
-namespace wn = data::wordnet;
+namespace wn = corpora::wordnet;
 
 double parse_share(const std::string& s) {
   if (s == "natural") return -1;
@@ -28,9 +28,9 @@ double parse_share(const std::string& s) {
   return v;
 }
 
-size_t positive(const po::variables_map& a, const char* name) {
+size_t at_least(const po::variables_map& a, const char* name, int64_t least) {
   const int64_t v = a[name].as<int64_t>();
-  if (v < 1) throw UsageError(fmt::format("--{} must be at least 1, got {}", name, v));
+  if (v < least) throw UsageError(fmt::format("--{} must be at least {}, got {}", name, least, v));
   return static_cast<size_t>(v);
 }
 
@@ -68,8 +68,9 @@ int run(Context& ctx) {
 
   wn::DemoOptions opt;
   opt.topic = a["domain"].as<std::string>();
-  opt.domain_size = positive(a, "domain-size");
-  opt.pool_size = positive(a, "pool-size");
+  opt.domain_size = at_least(a, "domain-size", 1);
+  opt.pool_size = at_least(a, "pool-size", 1);
+  opt.test_size = at_least(a, "test-size", 0);
   opt.on_topic_share = parse_share(a["on-topic-share"].as<std::string>());
   opt.seed = a["seed"].as<uint64_t>();
   const wn::DemoSet set = wn::draw_demo_set(db, opt);
@@ -83,12 +84,14 @@ int run(Context& ctx) {
   // labels.json last: the report reads it, so its presence means the set is whole.
   write_file_atomic(out + "/domain.jsonl", jsonl(set.domain));
   write_file_atomic(out + "/pool.jsonl", jsonl(set.pool));
+  write_file_atomic(out + "/test.jsonl", jsonl(set.test));
   write_file_atomic(out + "/labels.json", wn::labels_json(set, opt, dir));
   log::info("topic {} ({} WordNet domains): {} domain samples in {}/domain.jsonl; pool of {} with {} on-topic ({:.1f}%) in "
-            "{}/pool.jsonl; {} eligible on-topic synsets, {} off-topic, {} mixed left out",
+            "{}/pool.jsonl; {} held-out on-topic test samples in {}/test.jsonl; {} eligible on-topic synsets, {} "
+            "off-topic, {} mixed left out",
             opt.topic, set.members.size(), set.domain.size(), out, set.pool.size(), set.pool_on_topic,
             100.0 * static_cast<double>(set.pool_on_topic) / static_cast<double>(set.pool.size()), out,
-            set.on_topic_synsets, set.off_topic_synsets, set.mixed_synsets);
+            set.test.size(), out, set.on_topic_synsets, set.off_topic_synsets, set.mixed_synsets);
   return 0;
 }
 
@@ -97,7 +100,9 @@ int run(Context& ctx) {
 Command demo_data_command() {
   Command c;
   c.name = "demo-data";
-  c.summary = "make a domain set and a candidate pool of instruction samples from WordNet (demo); report on-topic share";
+  c.summary =
+      "make a domain set, a candidate pool and a held-out test set of instruction samples from WordNet (demo); "
+      "report on-topic share";
   c.description =
       "Turns WordNet synsets (Debian: apt-get install wordnet-base) into alpaca-style JSONL\n"
       "samples (instruction, input, output, id, topic, topics): the meaning of a word, an example\n"
@@ -108,8 +113,11 @@ Command demo_data_command() {
       "medical_science and every domain under them (surgery, pathology, ...).\n"
       "Writes OUT/domain.jsonl (--domain-size on-topic samples), OUT/pool.jsonl (the candidate\n"
       "pool: --pool-size samples, --on-topic-share of them on-topic, no synset shared with the\n"
-      "domain set) and OUT/labels.json (topic fields, pool base rate, counts). The same seed\n"
-      "gives the same bytes. Samples whose synset is labelled both on- and off-topic are left out.\n"
+      "domain set), OUT/test.jsonl (--test-size held-out on-topic samples for evaluating a model\n"
+      "fine-tuned on a selection: synsets in neither of the others; the domain set and pool are\n"
+      "the same whatever its size) and OUT/labels.json (topic fields, pool base rate, counts).\n"
+      "The same seed gives the same bytes. Samples whose synset is labelled both on- and\n"
+      "off-topic are left out.\n"
       "\n"
       "  ntk-select demo-data --domain medicine --out demo-data\n"
       "  ntk-select demo-data --list-topics\n"
@@ -124,6 +132,8 @@ Command demo_data_command() {
          "(see --list-topics)")
         ("domain-size", po::value<int64_t>()->default_value(200), "samples in OUT/domain.jsonl")
         ("pool-size", po::value<int64_t>()->default_value(5000), "samples in OUT/pool.jsonl")
+        ("test-size", po::value<int64_t>()->default_value(200),
+         "held-out on-topic samples in OUT/test.jsonl (0: an empty file)")
         ("on-topic-share", po::value<std::string>()->default_value("0.05"),
          "share of the pool that is on-topic (0 to 1), or 'natural': the topic's share among all eligible "
          "WordNet synsets")

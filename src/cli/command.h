@@ -42,6 +42,7 @@ Command make_model_command();
 Command forward_command();
 Command bench_command();
 Command tokenize_command();
+Command train_tokenizer_command();
 Command index_command();
 Command check_data_command();
 Command embed_command();
@@ -52,6 +53,7 @@ Command score_command();
 Command select_command();
 Command run_command();
 Command demo_data_command();
+Command pretrain_data_command();
 Command pretrain_command();
 
 /// Runs a command's body; a pipeline stage (warmup ... select) runs between

@@ -10,11 +10,13 @@
 #include <set>
 #include <sstream>
 
+#include "jsonl_file.h"
 #include "ntks/util/files.h"
 #include "test_util.h"
 
 namespace {
 
+using ntks::testing::read_jsonl;
 using ntks::testing::run_command;
 using ntks::testing::TempDir;
 
@@ -24,21 +26,15 @@ std::string demo_data(const std::string& args) {
   return fmt::format("{} demo-data --wordnet {} {} 2>&1", NTKS_BINARY, kFixture, args);
 }
 
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(ntks::read_file(path));
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 TEST(DemoDataCli, WritesDeterministicFilesAndReports) {
   TempDir dir;
-  const std::string args = "--domain medicine --domain-size 4 --pool-size 10 --on-topic-share 0.3 --seed 7";
+  const std::string args =
+      "--domain medicine --domain-size 4 --pool-size 10 --on-topic-share 0.3 --test-size 2 --seed 7";
   auto r = run_command(demo_data(args + " --out " + dir.file("a")));
   ASSERT_EQ(r.status, 0) << r.output;
   r = run_command(demo_data(args + " --out " + dir.file("b")));
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* f : {"domain.jsonl", "pool.jsonl", "labels.json"})
+  for (const char* f : {"domain.jsonl", "pool.jsonl", "test.jsonl", "labels.json"})
     EXPECT_EQ(ntks::read_file(dir.file(std::string("a/") + f)), ntks::read_file(dir.file(std::string("b/") + f))) << f;
   // Other seeds give other files: WordNet.DrawIsDisjointLabelledAndDeterministic.
 
@@ -47,6 +43,9 @@ TEST(DemoDataCli, WritesDeterministicFilesAndReports) {
   const auto labels = nlohmann::json::parse(ntks::read_file(dir.file("a/labels.json")));
   ASSERT_EQ(domain.size(), 4u);
   ASSERT_EQ(pool.size(), 10u);
+  const auto test = read_jsonl(dir.file("a/test.jsonl"));
+  ASSERT_EQ(test.size(), 2u);
+  EXPECT_EQ(labels["test_size"], 2);
   EXPECT_EQ(labels["members"], nlohmann::json::parse(R"(["medicine", "surgery"])"));
   EXPECT_EQ(labels["pool_on_topic"], 3);
   EXPECT_DOUBLE_EQ(labels["pool_base_rate"].get<double>(), 0.3);
@@ -63,6 +62,12 @@ TEST(DemoDataCli, WritesDeterministicFilesAndReports) {
   for (const auto& s : pool) {
     const std::string id = s["id"];
     EXPECT_EQ(domain_synsets.count(id.substr(0, id.rfind('-'))), 0u) << id;
+    domain_synsets.insert(id.substr(0, id.rfind('-')));
+  }
+  for (const auto& s : test) {  // on-topic, in neither file
+    const std::string id = s["id"];
+    EXPECT_EQ(domain_synsets.count(id.substr(0, id.rfind('-'))), 0u) << id;
+    EXPECT_TRUE(s["topic"] == "medicine" || s["topic"] == "surgery") << s;
   }
   // "Select" every other pool sample and count its topic here.
   for (size_t k = 0; k < pool.size(); k += 2) {
@@ -100,14 +105,21 @@ TEST(DemoDataCli, ListsTopicsAndExplainsOptions) {
 
   r = run_command(fmt::format("{} demo-data --help 2>&1", NTKS_BINARY));
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* o : {"--wordnet", "--out", "--domain ", "--domain-size", "--pool-size", "--on-topic-share",
-                        "--seed", "--list-topics", "--report"})
+  for (const char* o : {"--wordnet", "--out", "--domain ", "--domain-size", "--pool-size", "--test-size",
+                        "--on-topic-share", "--seed", "--list-topics", "--report"})
     EXPECT_NE(r.output.find(o), std::string::npos) << o;
 
   TempDir dir;
   r = run_command(demo_data("--domain medicine --on-topic-share 1.5 --out " + dir.file("x")));
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("--on-topic-share '1.5'"), std::string::npos) << r.output;
+  r = run_command(demo_data("--domain medicine --test-size -1 --out " + dir.file("x")));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("--test-size must be at least 0, got -1"), std::string::npos) << r.output;
+  r = run_command(demo_data("--domain medicine --domain-size 4 --pool-size 10 --on-topic-share 0.3 --out " +
+                            dir.file("x")));  // the default 200 test samples do not fit in 13 synsets
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("plus --test-size 200 (needs 207)"), std::string::npos) << r.output;
   r = run_command(fmt::format("{} demo-data --wordnet {} --domain medicine --out {} 2>&1", NTKS_BINARY,
                               dir.path().string(), dir.file("x")));
   EXPECT_EQ(r.status, 1) << r.output;

@@ -8,14 +8,14 @@
 #include <map>
 #include <set>
 
-#include "ntks/data/wordnet_demo.h"
+#include "ntks/corpora/wordnet_demo.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
 #include "test_util.h"
 
 namespace {
 
-namespace wn = ntks::data::wordnet;
+namespace wn = ntks::corpora::wordnet;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
 
@@ -210,6 +210,7 @@ TEST(WordNet, DrawIsDisjointLabelledAndDeterministic) {
   opt.domain_size = 5;
   opt.pool_size = 8;
   opt.on_topic_share = 0.25;  // 2 of 8
+  opt.test_size = 3;          // 5 + 2 + 3 of the 13 on-topic synsets
   std::set<std::string> pools;
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     opt.seed = seed;
@@ -235,10 +236,28 @@ TEST(WordNet, DrawIsDisjointLabelledAndDeterministic) {
     }
     EXPECT_EQ(on, 2u);
     EXPECT_EQ(set.pool_on_topic, 2u);
+    // The test set: on-topic, in neither the domain set nor the pool.
+    ASSERT_EQ(set.test.size(), 3u);
+    std::set<size_t> used = domain_synsets;
+    for (const auto& s : set.pool) used.insert(s.synset);
+    for (const auto& s : set.test) {
+      EXPECT_EQ(used.count(s.synset), 0u) << s.id;
+      used.insert(s.synset);
+      ASSERT_FALSE(s.topics.empty());
+      for (const auto& t : s.topics) EXPECT_TRUE(t == "medicine" || t == "surgery") << s.id;
+    }
+    // Its size does not change the other two.
+    wn::DemoOptions no_test = opt;
+    no_test.test_size = 0;
+    const wn::DemoSet without = wn::draw_demo_set(db, no_test);
+    EXPECT_TRUE(without.test.empty());
+    EXPECT_EQ(jsonl(without.domain), jsonl(set.domain));
+    EXPECT_EQ(jsonl(without.pool), jsonl(set.pool));
     // The same seed gives the same bytes.
     const wn::DemoSet again = wn::draw_demo_set(db, opt);
     EXPECT_EQ(jsonl(again.domain), jsonl(set.domain));
     EXPECT_EQ(jsonl(again.pool), jsonl(set.pool));
+    EXPECT_EQ(jsonl(again.test), jsonl(set.test));
     EXPECT_EQ(wn::labels_json(again, opt, "x"), wn::labels_json(set, opt, "x"));
     pools.insert(jsonl(set.pool));
   }
@@ -247,6 +266,7 @@ TEST(WordNet, DrawIsDisjointLabelledAndDeterministic) {
   opt.on_topic_share = -1;  // natural: 13 of 23 eligible, rounded on 8
   const wn::DemoSet natural = wn::draw_demo_set(db, opt);
   EXPECT_EQ(natural.pool_on_topic, 5u);  // round(8 * 13 / 23) = round(4.52)
+  EXPECT_EQ(natural.test.size(), 3u);    // 5 + 5 + 3: every on-topic synset
   EXPECT_NE(wn::labels_json(natural, opt, "x").find("\"on_topic_share\": \"natural\""), std::string::npos);
 }
 
@@ -257,8 +277,17 @@ TEST(WordNet, DrawRefusesWhatItCannotDo) {
   opt.domain_size = 12;
   opt.pool_size = 8;
   opt.on_topic_share = 0.25;
+  opt.test_size = 0;
   std::string msg = error_of<ntks::UsageError>([&] { wn::draw_demo_set(db, opt); });
   EXPECT_NE(msg.find("has 13 on-topic synsets, too few for --domain-size 12 plus 2"), std::string::npos) << msg;
+  opt.domain_size = 5;  // 5 + 2 fit, the test set does not
+  opt.test_size = 7;
+  msg = error_of<ntks::UsageError>([&] { wn::draw_demo_set(db, opt); });
+  EXPECT_NE(msg.find("has 13 on-topic synsets, too few for --domain-size 5 plus 2 on-topic pool samples (0.25 of "
+                     "--pool-size 8) plus --test-size 7 (needs 14)"),
+            std::string::npos)
+      << msg;
+  opt.test_size = 0;
   opt.domain_size = 2;
   opt.pool_size = 20;
   msg = error_of<ntks::UsageError>([&] { wn::draw_demo_set(db, opt); });
@@ -282,6 +311,12 @@ TEST(WordNet, CountsOnTopicSelections) {
   EXPECT_NE(msg.find("ids.txt: id 3: 'a' is selected twice"), std::string::npos) << msg;
 }
 
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
 // Debian's wordnet-base (cluster/install-deps installs it). The counts were
 // checked against an independent Python reading of the same files.
 TEST(WordNet, RealDatabaseSmoke) {
@@ -299,6 +334,16 @@ TEST(WordNet, RealDatabaseSmoke) {
   EXPECT_EQ(set.domain.size(), 200u);
   EXPECT_EQ(set.pool.size(), 5000u);
   EXPECT_EQ(set.pool_on_topic, 250u);
+  ASSERT_EQ(set.test.size(), 200u);
+  std::set<size_t> used;
+  for (const auto* part : {&set.domain, &set.pool, &set.test})
+    for (const auto& s : *part) EXPECT_TRUE(used.insert(s.synset).second) << s.id;
+  // The same domain set and pool as demo-data wrote before it had a test set
+  // (size and FNV-1a of those files, seed 1).
+  EXPECT_EQ(jsonl(set.domain).size(), 52198u);
+  EXPECT_EQ(fnv1a(jsonl(set.domain)), 0xb1f2241c2962e56cULL);
+  EXPECT_EQ(jsonl(set.pool).size(), 1162624u);
+  EXPECT_EQ(fnv1a(jsonl(set.pool)), 0x403c3e420e340a5dULL);
   const auto members = wn::topic_members(db, "medicine");
   for (const char* m : {"medicine", "surgery", "pathology", "psychiatry", "dentistry"})
     EXPECT_NE(std::find(members.begin(), members.end(), m), members.end()) << m;

@@ -1,18 +1,12 @@
 // Topic labels of WordNet synsets (the rule is in wordnet.h) and topic names.
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
-#include "ntks/data/wordnet.h"
+#include "ntks/corpora/wordnet.h"
 
-namespace ntks::data::wordnet {
+namespace ntks::corpora::wordnet {
 namespace {
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 void add_unique(std::vector<size_t>& v, size_t x) {
   if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
@@ -158,4 +152,4 @@ std::vector<std::string> all_topic_names(const Database& db) {
   return {names.begin(), names.end()};
 }
 
-}  // namespace ntks::data::wordnet
+}  // namespace ntks::corpora::wordnet

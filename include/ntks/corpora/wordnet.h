@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace ntks::data::wordnet {
+namespace ntks::corpora::wordnet {
 
 /// Hypernym steps a synset without a domain of its own looks up for one.
 inline constexpr int kLabelHops = 3;
@@ -66,6 +66,15 @@ void split_gloss(const std::string& gloss, std::string& definition, std::vector<
 
 /// A lemma for text: underscores become spaces.
 std::string display_word(const std::string& word);
+
+/// `s` with ASCII letters lower-cased (lemmas compare so).
+std::string lower(std::string s);
+
+/// "noun", "verb", "adjective" or "adverb" for a data file's part of speech.
+const char* pos_name(char pos);
+
+/// A definition as the end of a sentence: a period added unless it ends in . ! or ?.
+std::string sentence(const std::string& text);
 
 class Database {
  public:
@@ -112,4 +121,4 @@ std::vector<std::vector<std::string>> topic_members(const Database& db, const st
 /// Every topic name with the domain synsets that carry it.
 std::vector<std::string> all_topic_names(const Database& db);
 
-}  // namespace ntks::data::wordnet
+}  // namespace ntks::corpora::wordnet

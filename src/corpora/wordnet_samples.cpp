@@ -3,14 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
-#include "ntks/data/wordnet_demo.h"
+#include "ntks/corpora/wordnet_demo.h"
 #include "ntks/select/shuffle.h"
 #include "ntks/util/strings.h"
 
-namespace ntks::data::wordnet {
+namespace ntks::corpora::wordnet {
 namespace {
 
 enum class Kind { define, example, reverse, synonyms, hypernym, antonym };
@@ -25,26 +24,6 @@ const char* kind_name(Kind k) {
     case Kind::antonym: return "antonym";
   }
   return "?";
-}
-
-const char* pos_name(const Synset& s) {
-  switch (s.pos) {
-    case 'n': return "noun";
-    case 'v': return "verb";
-    case 'a': return "adjective";
-    default: return "adverb";
-  }
-}
-
-// A definition as the end of a sentence.
-std::string sentence(const std::string& text) {
-  if (!text.empty() && std::string(".!?").find(text.back()) != std::string::npos) return text;
-  return text + ".";
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 const Pointer* first_pointer(const Synset& s, std::initializer_list<const char*> symbols, bool lexical) {
@@ -98,7 +77,7 @@ bool make_sample(const Database& db, size_t index, const std::vector<std::vector
   const Kind kind = kinds[g.below(kinds.size())];
   const std::vector<std::string> words = display_words(s);
   const std::string& w = words[g.below(words.size())];
-  const char* pos = pos_name(s);
+  const char* pos = pos_name(s.pos);
 
   Sample r;
   r.synset = index;
@@ -183,4 +162,4 @@ std::string sample_json_line(const Sample& s) {
   return j.dump() + "\n";
 }
 
-}  // namespace ntks::data::wordnet
+}  // namespace ntks::corpora::wordnet

@@ -6,11 +6,11 @@
 #include <filesystem>
 #include <sstream>
 
-#include "ntks/data/wordnet.h"
+#include "ntks/corpora/wordnet.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
 
-namespace ntks::data::wordnet {
+namespace ntks::corpora::wordnet {
 namespace {
 
 bool all_of(const std::string& s, int (*pred)(int)) {
@@ -51,6 +51,25 @@ std::string trim(const std::string& s) {
 }
 
 }  // namespace
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const char* pos_name(char pos) {
+  switch (pos) {
+    case 'n': return "noun";
+    case 'v': return "verb";
+    case 'a': return "adjective";
+    default: return "adverb";
+  }
+}
+
+std::string sentence(const std::string& text) {
+  if (!text.empty() && std::string(".!?").find(text.back()) != std::string::npos) return text;
+  return text + ".";
+}
 
 std::string display_word(const std::string& word) {
   std::string out = word;
@@ -199,4 +218,4 @@ Database Database::load(const std::string& dir) {
   return db;
 }
 
-}  // namespace ntks::data::wordnet
+}  // namespace ntks::corpora::wordnet

@@ -1,7 +1,7 @@
 // The demo's domain set and candidate pool drawn from WordNet, their labels
 // file, and the on-topic share of a selection (rules in wordnet_demo.h).
 
-#include "ntks/data/wordnet_demo.h"
+#include "ntks/corpora/wordnet_demo.h"
 
 #include <fmt/format.h>
 
@@ -18,7 +18,7 @@
 #include "ntks/util/files.h"
 #include "ntks/util/strings.h"
 
-namespace ntks::data::wordnet {
+namespace ntks::corpora::wordnet {
 namespace {
 
 enum class Class { on, off, mixed, none };
@@ -94,10 +94,12 @@ DemoSet draw_demo_set(const Database& db, const DemoOptions& opt) {
   set.natural_share = static_cast<double>(on.size()) / static_cast<double>(on.size() + off.size());
   const double share = opt.on_topic_share < 0 ? set.natural_share : opt.on_topic_share;
   const auto n_on = static_cast<size_t>(std::llround(share * static_cast<double>(opt.pool_size)));
-  if (on.size() < opt.domain_size + n_on)
+  if (on.size() < opt.domain_size + n_on + opt.test_size)
     throw UsageError(fmt::format("--domain '{}' has {} on-topic synsets, too few for --domain-size {} plus {} "
-                                 "on-topic pool samples ({} of --pool-size {}); lower them",
-                                 opt.topic, on.size(), opt.domain_size, n_on, share, opt.pool_size));
+                                 "on-topic pool samples ({} of --pool-size {}) plus --test-size {} (needs {}); "
+                                 "lower them",
+                                 opt.topic, on.size(), opt.domain_size, n_on, share, opt.pool_size, opt.test_size,
+                                 opt.domain_size + n_on + opt.test_size));
   if (off.size() < opt.pool_size - n_on)
     throw UsageError(fmt::format("only {} off-topic synsets for {} off-topic pool samples; lower --pool-size",
                                  off.size(), opt.pool_size - n_on));
@@ -111,6 +113,9 @@ DemoSet draw_demo_set(const Database& db, const DemoOptions& opt) {
                            on.begin() + static_cast<long>(opt.domain_size + n_on));
   pool.insert(pool.end(), off.begin(), off.begin() + static_cast<long>(opt.pool_size - n_on));
   select::portable_shuffle(pool, seed_pool);
+  // The test set from what the domain set and pool left, so that they stay as they were without one.
+  const std::vector<size_t> test(on.begin() + static_cast<long>(opt.domain_size + n_on),
+                                 on.begin() + static_cast<long>(opt.domain_size + n_on + opt.test_size));
   on.resize(opt.domain_size);
 
   auto samples = [&](const std::vector<size_t>& synsets) {
@@ -121,6 +126,7 @@ DemoSet draw_demo_set(const Database& db, const DemoOptions& opt) {
   };
   set.domain = samples(on);
   set.pool = samples(pool);
+  set.test = samples(test);
   set.pool_on_topic = n_on;
   return set;
 }
@@ -135,6 +141,7 @@ std::string labels_json(const DemoSet& set, const DemoOptions& opt, const std::s
   j["label_hops"] = kLabelHops;
   j["domain_size"] = set.domain.size();
   j["pool_size"] = set.pool.size();
+  j["test_size"] = set.test.size();
   j["pool_on_topic"] = set.pool_on_topic;
   j["pool_base_rate"] = static_cast<double>(set.pool_on_topic) / static_cast<double>(set.pool.size());
   if (opt.on_topic_share < 0) {
@@ -260,4 +267,4 @@ TopicShare on_topic_report(const std::string& demo_dir, const std::string& ids_f
   return share;
 }
 
-}  // namespace ntks::data::wordnet
+}  // namespace ntks::corpora::wordnet

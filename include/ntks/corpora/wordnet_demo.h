@@ -11,7 +11,9 @@
 // left out of domain set and pool, so the pool's labels are unambiguous).
 // The domain set takes domain_size on-topic synsets; the pool takes
 // round(share * pool_size) other on-topic ones and the rest off-topic, then is
-// shuffled. Shuffles are Fisher-Yates on SplitMix64 (select/shuffle.h), so the
+// shuffled; the held-out test set takes the next test_size on-topic synsets
+// (none in the domain set or the pool). The test set is drawn after the
+// other two, so they do not depend on its size. Shuffles are Fisher-Yates on SplitMix64 (select/shuffle.h), so the
 // files are byte-identical for a seed on every platform.
 
 #include <cstdint>
@@ -20,9 +22,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "ntks/data/wordnet.h"
+#include "ntks/corpora/wordnet.h"
 
-namespace ntks::data::wordnet {
+namespace ntks::corpora::wordnet {
 
 struct Sample {
   std::string id;           ///< "wn-<pos><offset>-<kind>", e.g. "wn-n06043075-define"
@@ -50,20 +52,21 @@ struct DemoOptions {
   std::string topic;            ///< --domain
   size_t domain_size = 200;
   size_t pool_size = 5000;
+  size_t test_size = 200;       ///< held-out on-topic samples (test.jsonl); 0: none
   double on_topic_share = 0.05; ///< < 0: the natural share among eligible synsets
   uint64_t seed = 1;
 };
 
 struct DemoSet {
   std::vector<std::string> members;  ///< topic names that count as on-topic
-  std::vector<Sample> domain, pool;
+  std::vector<Sample> domain, pool, test;
   size_t pool_on_topic = 0;
   size_t on_topic_synsets = 0, off_topic_synsets = 0, mixed_synsets = 0;  ///< eligible synsets by class
   double natural_share = 0;          ///< on / (on + off)
 };
 
-/// Draws the domain set and the pool (see above). Throws UsageError when the
-/// topic is unknown or has too few synsets for the sizes asked.
+/// Draws the domain set, the pool and the test set (see above). Throws
+/// UsageError when the topic is unknown or has too few synsets for the sizes asked.
 DemoSet draw_demo_set(const Database& db, const DemoOptions& opt);
 
 /// labels.json: topic, members, sizes, the pool's base rate and topic counts.
@@ -95,4 +98,4 @@ std::string format_share(const TopicShare& s);
 /// file (one id per line, blank lines ignored), and counts.
 TopicShare on_topic_report(const std::string& demo_dir, const std::string& ids_file);
 
-}  // namespace ntks::data::wordnet
+}  // namespace ntks::corpora::wordnet
