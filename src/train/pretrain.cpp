@@ -13,7 +13,6 @@
 #include "ntks/tokenizer/tokenizer.h"
 #include "ntks/train/checkpoint.h"
 #include "ntks/train/packing.h"
-#include "ntks/train/plan.h"
 #include "ntks/train/trainer.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
@@ -58,21 +57,11 @@ void check_inputs(const config::Config& cfg, const model::HfConfig& mc, const to
 }
 
 TrainOptions train_options(const config::Config& cfg) {
-  const config::PretrainConfig& p = cfg.pretrain;
-  TrainOptions o;
+  TrainOptions o = TrainOptions::from_section(cfg.pretrain, cfg.run.seed);
   o.name = "pretrain";
   o.section = "pretrain";
-  o.epochs = p.epochs;
-  o.max_steps = p.max_steps;
-  o.lr = p.lr;
-  o.schedule = p.schedule;
-  o.warmup_ratio = p.warmup_ratio;
-  o.max_grad_norm = p.max_grad_norm;
-  o.batch_size = p.batch_size;
-  o.grad_accum = p.grad_accum;
-  o.seed = static_cast<uint64_t>(cfg.run.seed);
-  o.adamw.weight_decay = p.weight_decay;
-  o.adamw.beta2 = p.beta2;
+  o.max_steps = cfg.pretrain.max_steps;
+  o.adamw.beta2 = cfg.pretrain.beta2;
   o.progress_unit = "tokens";
   return o;
 }
@@ -240,11 +229,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
       checkpoint(steps_done, opt);
   };
   hooks.on_stop = checkpoint;
-  {
-    // total_steps is needed by the hooks before train() returns it.
-    const int64_t spe = steps_per_epoch(static_cast<int64_t>(corpus.train.size()), p.batch_size * p.grad_accum);
-    total_steps = p.max_steps > 0 ? std::min(p.epochs * spe, p.max_steps) : p.epochs * spe;
-  }
+  total_steps = schedule_steps(static_cast<int64_t>(corpus.train.size()), options);  // the hooks need it
   const TrainResult r = train(decoder, set, corpus.train, options, comm, hooks, resume ? &*resume : nullptr);
   outcome.steps = r.steps;
   outcome.total_steps = r.total_steps;

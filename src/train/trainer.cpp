@@ -16,19 +16,7 @@
 
 namespace ntks::train {
 
-TrainOptions TrainOptions::from_config(const config::Config& cfg) {
-  TrainOptions o;
-  o.epochs = cfg.warmup.epochs;
-  o.lr = cfg.warmup.lr;
-  o.schedule = cfg.warmup.schedule;
-  o.warmup_ratio = cfg.warmup.warmup_ratio;
-  o.max_grad_norm = cfg.warmup.max_grad_norm;
-  o.batch_size = cfg.warmup.batch_size;
-  o.grad_accum = cfg.warmup.grad_accum;
-  o.seed = static_cast<uint64_t>(cfg.run.seed);
-  o.adamw.weight_decay = cfg.warmup.weight_decay;
-  return o;
-}
+TrainOptions TrainOptions::from_config(const config::Config& cfg) { return from_section(cfg.warmup, cfg.run.seed); }
 
 namespace {
 
@@ -57,6 +45,11 @@ uint64_t dropout_seed(uint64_t seed, int64_t step, int rank, size_t micro) {
 
 }  // namespace
 
+int64_t schedule_steps(int64_t samples, const TrainOptions& o) {
+  const int64_t steps = o.epochs * steps_per_epoch(samples, o.batch_size * o.grad_accum);
+  return o.max_steps > 0 ? std::min(steps, o.max_steps) : steps;
+}
+
 TrainResult train(model::Decoder& decoder, const ParameterSet& set, const std::vector<data::Sample>& samples,
                   const TrainOptions& options, dist::Communicator& comm, const TrainHooks& hooks,
                   const ResumeState* resume) {
@@ -78,8 +71,7 @@ TrainResult train(model::Decoder& decoder, const ParameterSet& set, const std::v
   const int64_t step_samples = options.batch_size * options.grad_accum;
   TrainResult result;
   result.steps_per_epoch = steps_per_epoch(n, step_samples);
-  result.total_steps = options.epochs * result.steps_per_epoch;
-  if (options.max_steps > 0) result.total_steps = std::min(result.total_steps, options.max_steps);
+  result.total_steps = schedule_steps(n, options);
   const int64_t total_steps = result.total_steps;
   result.warmup_steps = warmup_steps(options.warmup_ratio, total_steps);
   std::vector<int64_t> lengths;

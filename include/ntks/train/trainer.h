@@ -53,6 +53,23 @@ struct TrainOptions {
 
   /// warmup.* and run.seed of a config.
   static TrainOptions from_config(const config::Config& cfg);
+  /// The keys the warm-up and pretraining sections share (epochs, lr,
+  /// schedule, warmup_ratio, max_grad_norm, batch_size, grad_accum,
+  /// weight_decay) and the seed.
+  template <class Section>
+  static TrainOptions from_section(const Section& c, std::int64_t seed) {
+    TrainOptions o;
+    o.epochs = c.epochs;
+    o.lr = c.lr;
+    o.schedule = c.schedule;
+    o.warmup_ratio = c.warmup_ratio;
+    o.max_grad_norm = c.max_grad_norm;
+    o.batch_size = c.batch_size;
+    o.grad_accum = c.grad_accum;
+    o.seed = static_cast<uint64_t>(seed);
+    o.adamw.weight_decay = c.weight_decay;
+    return o;
+  }
 };
 
 /// One optimizer step, as written to train_log.jsonl.
@@ -106,6 +123,10 @@ struct TrainHooks {
   /// a signal ends the process as usual.
   std::function<void(int64_t steps_done, const AdamW&)> on_stop;
 };
+
+/// Optimizer steps a run of `options` over `samples` samples takes: epochs x
+/// steps per epoch, capped by max_steps.
+int64_t schedule_steps(int64_t samples, const TrainOptions& options);
 
 /// The training loop behind warm-up and pretraining (see the top of this
 /// file). Every rank passes the same `samples` in the same order; each
