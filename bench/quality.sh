@@ -5,7 +5,9 @@
 #   random         M pool samples drawn with a fixed seed (its expectation is the base rate)
 #   kNN            the pre-selection alone: its M most relevant (relevance count, then distance)
 #   pre-selected   all m = 4M samples the pre-selection hands to the gradient stage
-#   NTK            the NTK selection of ntk-select run (M of those m)
+#   NTK (paper)    the paper's score, <g(c), domain mean g> (score.rule ntk), M of those m
+#   NTK (lda)      the whitened domain-vs-pool discriminant of the same gradients
+#                  (score.rule lda, configs/demo.yaml's choice), M of those m
 # with the proxy model cluster/proxy-model trains here (4-layer Llama, real
 # English text, none of these samples). The labels are only read here, to
 # count; the selection never sees them. Prints a Markdown table (the README's)
@@ -35,17 +37,22 @@ on_topic() {
 }
 share() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", b ? 100 * a / b : 0 }'; }
 
-table="| domain | base rate | random | kNN (top M) | pre-selected (m) | NTK (M) | NTK / base | NTK - kNN |
-| --- | --- | --- | --- | --- | --- | --- | --- |"
+table="| domain | base rate | random | kNN (top M) | pre-selected (m) | NTK, paper's score | NTK, lda score | lda / base | lda - kNN |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 json="["
 for d in $domains; do
   data=build/demo/data/$d
   run=$out/$d
   echo "== $d: ntk-select run on $ranks rank(s)"
-  launch/ntks-mpirun -n "$ranks" -- "$bin" run --config configs/demo.yaml --log-level warn \
-    --set run.dir="$run" --set data.domain="$data/domain.jsonl" --set data.candidates="[$data/pool.jsonl]" "$@" \
-    > "$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
-  m=$(wc -l < "$run/select/selected_ids.txt")
+  : > "$run.log"
+  # The paper's score first, then the config's: only score and select run again.
+  for rule in ntk lda; do
+    launch/ntks-mpirun -n "$ranks" -- "$bin" run --config configs/demo.yaml --log-level warn \
+      --set run.dir="$run" --set data.domain="$data/domain.jsonl" --set data.candidates="[$data/pool.jsonl]" \
+      --set score.rule=$rule "$@" >> "$run.log" 2>&1 || { cat "$run.log" >&2; exit 1; }
+    cp "$run/select/selected_ids.txt" "$run/${rule}_ids.txt"
+  done
+  m=$(wc -l < "$run/lda_ids.txt")
   base=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pool_base_rate'])" "$data/labels.json")
   # Random: M pool ids drawn with a fixed seed, independent of the run.
   /usr/bin/python3 - "$data/pool.jsonl" "$m" > "$run/random_ids.txt" <<'EOF'
@@ -57,14 +64,15 @@ EOF
   read -r r_on r_n < <(on_topic "$data" "$run/random_ids.txt")
   read -r k_on k_n < <(on_topic "$data" "$run/knn_ids.txt")
   read -r p_on p_n < <(on_topic "$data" "$run/preselect/preselected_ids.txt")
-  read -r n_on n_n < <(on_topic "$data" "$run/select/selected_ids.txt")
+  read -r t_on t_n < <(on_topic "$data" "$run/ntk_ids.txt")
+  read -r n_on n_n < <(on_topic "$data" "$run/lda_ids.txt")
   ratio=$(awk -v a="$n_on" -v b="$n_n" -v r="$base" 'BEGIN { printf "%.1fx", a / b / r }')
   diff=$(awk -v a="$n_on" -v b="$n_n" -v c="$k_on" -v e="$k_n" 'BEGIN { printf "%+.1f pts", 100 * (a / b - c / e) }')
-  row="| $d | $(awk -v r="$base" 'BEGIN { printf "%.1f%%", 100 * r }') | $(share "$r_on" "$r_n") | $(share "$k_on" "$k_n") | $(share "$p_on" "$p_n") | $(share "$n_on" "$n_n") | $ratio | $diff |"
+  row="| $d | $(awk -v r="$base" 'BEGIN { printf "%.1f%%", 100 * r }') | $(share "$r_on" "$r_n") | $(share "$k_on" "$k_n") | $(share "$p_on" "$p_n") | $(share "$t_on" "$t_n") | $(share "$n_on" "$n_n") | $ratio | $diff |"
   echo "$row"
   table+=$'\n'"$row"
-  json+=$(printf '%s{"domain": "%s", "base_rate": %s, "M": %s, "m": %s, "random": %s, "knn": %s, "preselected": %s, "ntk": %s}' \
-    "$([[ $json == "[" ]] || echo ", ")" "$d" "$base" "$m" "$p_n" "$r_on" "$k_on" "$p_on" "$n_on")
+  json+=$(printf '%s{"domain": "%s", "base_rate": %s, "M": %s, "m": %s, "random": %s, "knn": %s, "preselected": %s, "ntk_paper": %s, "ntk_lda": %s}' \
+    "$([[ $json == "[" ]] || echo ", ")" "$d" "$base" "$m" "$p_n" "$r_on" "$k_on" "$p_on" "$t_on" "$n_on")
 done
 json+="]"
 printf '%s\n' "$table" | tee "$out/quality.md"

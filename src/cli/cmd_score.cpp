@@ -2,6 +2,7 @@
 // The work is select::run_score (select/score_stage.h).
 
 #include "command.h"
+#include "ntks/config/enums.h"
 #include "ntks/log/log.h"
 #include "ntks/select/score_stage.h"
 
@@ -12,9 +13,11 @@ int run(Context& ctx) {
   log::StageScope stage("score");
   select::ScoreOptions o;
   o.run_dir = ctx.cfg.run.dir;
+  o.rule = ctx.cfg.score.rule;
+  o.shrink = ctx.cfg.score.shrink;
   const select::ScoreSummary s = select::run_score(o, ctx.comm);
-  log::info0("{}: {} {}candidates scored (d = {}); scores {:.6g} .. {:.6g}, mean {:.6g}", s.path, s.rows,
-             s.preselected ? "pre-selected " : "", s.dim, s.min, s.max, s.mean);
+  log::info0("{}: {} {}candidates scored by {} (d = {}); scores {:.6g} .. {:.6g}, mean {:.6g}", s.path, s.rows,
+             s.preselected ? "pre-selected " : "", config::to_string(s.rule), s.dim, s.min, s.max, s.mean);
   return 0;
 }
 
@@ -25,13 +28,18 @@ Command score_command() {
   c.name = "score";
   c.summary = "NTK utility of every candidate: its projected gradient dotted with the domain mean";
   c.description =
-      "s(c) = <g(c), mean over the domain of g>, g the projected per-sample LoRA gradients of\n"
-      "`ntk-select grads`. Reads (RUN = run.dir) RUN/grads/domain_mean.h5 and\n"
+      "score.rule ntk (the paper's): s(c) = <g(c), mean over the domain of g>, g the projected\n"
+      "per-sample LoRA gradients of `ntk-select grads`. score.rule lda (beyond the paper): Fisher's\n"
+      "discriminant between domain and candidate gradients, s(c) = (g(c) - mu_C)^T (Sigma + lambda\n"
+      "I)^-1 (mu_D - mu_C), Sigma their pooled covariance and lambda = score.shrink x its mean\n"
+      "eigenvalue; rank 0 fits it from RUN/grads/domain.h5 and the candidate rows (dim^2 doubles\n"
+      "of memory) and broadcasts it. Reads (RUN = run.dir) RUN/grads/domain_mean.h5 and\n"
       "RUN/grads/candidates.json, which must come from the same model, adapter and grads\n"
       "settings; when RUN/preselect/preselected.h5 exists, the candidate rows must be exactly the\n"
       "pre-selected records. Each rank scores a contiguous part of the rows; every score is one\n"
       "float64 sum in column order, so the result does not depend on the number of ranks.\n"
-      "Writes RUN/score/scores.h5 (records, ids, scores; rows in record order).";
+      "Writes RUN/score/scores.h5 (records, ids, scores; rows in record order; the rule, shrink\n"
+      "and lambda in its metadata).";
   c.options = [](po::options_description&) {};
   c.run = run;
   return c;

@@ -119,6 +119,13 @@ void visit(V& v, GradsConfig& c) {
 }
 
 template <class V>
+void visit(V& v, ScoreConfig& c) {
+  v.field("rule", c.rule, "ntk: the paper's <g(c), domain mean g>; lda: the whitened domain-vs-candidates "
+                          "discriminant (beyond the paper; see docs/architecture.md)");
+  v.field("shrink", c.shrink, "lda: ridge lambda = shrink x the mean eigenvalue of the gradient covariance");
+}
+
+template <class V>
 void visit(V& v, SelectConfig& c) {
   v.field("size", c.size, "selected candidates M (paper: 9000)");
 }
@@ -140,6 +147,7 @@ void visit(V& v, Config& c) {
   v.group("embed", c.embed, "embeddings for kNN pre-selection");
   v.group("preselect", c.preselect, "kNN pre-selection");
   v.group("grads", c.grads, "projected per-sample LoRA gradients");
+  v.group("score", c.score, "how a candidate's gradient becomes its score");
   v.group("select", c.select, "final NTK selection");
   v.group("store", c.store, "HDF5 feature files");
 }

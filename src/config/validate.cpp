@@ -88,6 +88,8 @@ void validate(const Config& c) {
   require(c.grads.scale != 0, "grads.scale", c.grads.scale, "must not be 0");
   at_least("grads.batch_size", c.grads.batch_size, 1);
 
+  require(c.score.shrink > 0, "score.shrink", c.score.shrink, "must be > 0 (the covariance is singular below rows = dim)");
+
   at_least("select.size", c.select.size, 1);
   if (c.preselect.size > 0)
     require(c.preselect.size >= c.select.size, "preselect.size", c.preselect.size,

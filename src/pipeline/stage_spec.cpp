@@ -54,7 +54,7 @@ std::vector<StageSpec> make_table() {
 
   t[4].name = "score";
   t[4].keys = {"score"};
-  t[4].reads = {"grads/domain_mean.h5", "grads/candidates.json"};
+  t[4].reads = {"grads/domain_mean.h5", "grads/domain.h5", "grads/candidates.json"};
   t[4].optional_reads = {"preselect/preselected.h5"};
   t[4].counts = {{"scored", "scores.h5"}};
 

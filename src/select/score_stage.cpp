@@ -3,6 +3,7 @@
 #include "ntks/select/score_stage.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,8 @@
 #include "ntks/features/feature_set.h"
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
+#include "ntks/config/enums.h"
+#include "ntks/select/discriminant.h"
 #include "ntks/select/metadata.h"
 #include "ntks/select/preselected.h"
 #include "ntks/select/run_files.h"
@@ -58,8 +61,17 @@ void check_preselected_rows(const features::FeatureSet& set, const std::string& 
 }
 
 // Rank 0, before any rank reads: everything that makes the scores meaningful.
-void check_inputs(const RunFiles& f) {
+void check_inputs(const RunFiles& f, const ScoreOptions& o) {
   require_input(f.grads_domain_mean(), kMadeByDomain);
+  if (o.rule == config::ScoreRule::lda) {
+    require_input(f.grads_domain(), kMadeByDomain);
+    const store::FeatureReader rows(f.grads_domain());
+    const store::FeatureReader mean(f.grads_domain_mean());
+    if (rows.dim() != mean.dim())
+      throw InputError(fmt::format("{} has {} columns but {} has {}: rerun `{}`", rows.path(), rows.dim(), mean.path(),
+                                   mean.dim(), kMadeByDomain));
+    check_same_grads_settings(f.grads_domain(), rows.metadata_json(), f.grads_domain_mean(), mean.metadata_json());
+  }
   require_input(f.grads_candidates(), kMadeByCandidates);
   const store::FeatureReader mean(f.grads_domain_mean());
   const features::FeatureSet set(f.grads_candidates());
@@ -78,8 +90,11 @@ void check_inputs(const RunFiles& f) {
 }
 
 std::string score_metadata(const RunFiles& f, const store::FeatureReader& mean, const features::FeatureSet& set,
-                           bool preselected) {
+                           bool preselected, const ScoreOptions& o, double lambda) {
   return nlohmann::json{{"stage", "score"},
+                        {"rule", std::string(config::to_string(o.rule))},
+                        {"shrink", o.rule == config::ScoreRule::lda ? nlohmann::json(o.shrink) : nlohmann::json()},
+                        {"lambda", o.rule == config::ScoreRule::lda ? nlohmann::json(lambda) : nlohmann::json()},
                         {"dim", set.dim()},
                         {"domain_mean", fs::absolute(f.grads_domain_mean()).string()},
                         {"domain_mean_metadata", nlohmann::json::parse(mean.metadata_json())},
@@ -93,7 +108,7 @@ std::string score_metadata(const RunFiles& f, const store::FeatureReader& mean, 
 
 ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
   const RunFiles f{options.run_dir};
-  if (comm.is_root()) check_inputs(f);
+  if (comm.is_root()) check_inputs(f, options);
   comm.barrier();  // an error above ends the job (the top-level guard aborts) while the others wait here
 
   const store::FeatureReader mean_file(f.grads_domain_mean());
@@ -101,11 +116,28 @@ ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
   const int64_t dim = set.dim(), n = set.rows();
   std::vector<float> mean_row(static_cast<size_t>(dim));
   mean_file.read_rows(0, 1, mean_row.data());
-  const std::vector<double> mean(mean_row.begin(), mean_row.end());
-
-  const data::Range mine = data::shard_range(n, comm.rank(), comm.size());
   const int64_t chunk =
       options.chunk_rows > 0 ? options.chunk_rows : std::max<int64_t>(1, (int64_t{32} << 20) / (4 * dim));
+  // The vector every row is dotted with, and what is subtracted from each score.
+  std::vector<double> target(mean_row.begin(), mean_row.end());
+  double offset = 0, lambda = 0;
+  if (options.rule == config::ScoreRule::lda) {
+    std::string bytes;
+    if (comm.is_root()) {
+      const Discriminant d = fit_discriminant(store::FeatureReader(f.grads_domain()), set, options.shrink, chunk);
+      log::info0("lda: fitted on {} gradient rows of dimension {}, lambda {:.6g}", d.rows, dim, d.lambda);
+      bytes.assign(reinterpret_cast<const char*>(d.w.data()), d.w.size() * sizeof(double));
+      bytes.append(reinterpret_cast<const char*>(&d.offset), sizeof(double));
+      bytes.append(reinterpret_cast<const char*>(&d.lambda), sizeof(double));
+    }
+    comm.broadcast_bytes(bytes, 0);
+    NTKS_CHECK(bytes.size() == (static_cast<size_t>(dim) + 2) * sizeof(double), "discriminant of {} bytes", bytes.size());
+    std::memcpy(target.data(), bytes.data(), static_cast<size_t>(dim) * sizeof(double));
+    std::memcpy(&offset, bytes.data() + dim * sizeof(double), sizeof(double));
+    std::memcpy(&lambda, bytes.data() + (dim + 1) * sizeof(double), sizeof(double));
+  }
+
+  const data::Range mine = data::shard_range(n, comm.rank(), comm.size());
   at::Tensor local = at::empty({mine.size()}, at::kDouble);
   double* out = local.data_ptr<double>();
   std::vector<float> rows(static_cast<size_t>(std::min(chunk, std::max<int64_t>(mine.size(), 1)) * dim));
@@ -115,7 +147,8 @@ ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
   for (int64_t b = mine.begin; b < mine.end; b += chunk) {
     const int64_t count = std::min(chunk, mine.end - b);
     set.read_rows(b, count, rows.data());
-    for (int64_t i = 0; i < count; ++i) out[b - mine.begin + i] = ntk_score(rows.data() + i * dim, mean.data(), dim);
+    for (int64_t i = 0; i < count; ++i)
+      out[b - mine.begin + i] = ntk_score(rows.data() + i * dim, target.data(), dim) - offset;
     progress.advance(count);
   }
   progress.finish();
@@ -125,6 +158,8 @@ ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
   summary.path = f.scores();
   summary.rows = n;
   summary.dim = dim;
+  summary.rule = options.rule;
+  summary.lambda = lambda;
   std::error_code ec;
   summary.preselected = fs::exists(f.preselected(), ec);
   if (comm.is_root()) {
@@ -132,7 +167,7 @@ ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
     t.records = set.indices(0, n);
     t.ids = set.ids(0, n);
     t.scores.assign(all.data_ptr<double>(), all.data_ptr<double>() + n);
-    t.metadata_json = score_metadata(f, mean_file, set, summary.preselected);
+    t.metadata_json = score_metadata(f, mean_file, set, summary.preselected, options, lambda);
     fs::create_directories(f.score_dir());
     write_scores(f.scores(), t);
     const auto [lo, hi] = std::minmax_element(t.scores.begin(), t.scores.end());

@@ -8,6 +8,11 @@ Usage:
       floats are IEEE doubles; each product of two float32 values is exact in double,
       and the sum runs in column order as ntk-select's) and compares bit for bit, with
       the records and ids. Prints "ok N" and exits 0, or one line per problem and 1.
+  select_reference.py lda RUN SHRINK
+      Recomputes the score.rule lda scores of RUN/score/scores.h5 from RUN/grads/domain.h5
+      and the candidate rows with numpy, another way than ntk-select: the ridge inverse
+      through the SVD of the stacked centred rows (as in Woodbury) instead of a Cholesky
+      factor of the covariance. Compares to a relative error of 1e-9 of the largest score.
   select_reference.py shuffle N SEED
       Prints the Fisher-Yates permutation of 0..N-1 over splitmix64 seeded with SEED
       (include/ntks/select/shuffle.h), one number per line.
@@ -43,6 +48,46 @@ def shuffle(n, seed):
         j = x % i
         items[i - 1], items[j] = items[j], items[i - 1]
     return items
+
+
+def candidate_rows(grads):
+    with open(os.path.join(grads, "candidates.json"), encoding="utf-8") as f:
+        index = json.load(f)
+    rows = []
+    for shard in index["shards"]:
+        with h5py.File(os.path.join(grads, shard["file"]), "r") as f:
+            rows.append(f["features"][:].astype(np.float64))
+    return np.concatenate(rows)
+
+
+def check_lda(run, shrink):
+    grads = os.path.join(run, "grads")
+    C = candidate_rows(grads)
+    with h5py.File(os.path.join(grads, "domain.h5"), "r") as f:
+        D = f["features"][:].astype(np.float64)
+    mu_c, mu_d = C.mean(0), D.mean(0)
+    X = np.concatenate([D - mu_d, C - mu_c])
+    _, s, vt = np.linalg.svd(X, full_matrices=False)
+    ev = s ** 2 / len(X)
+    lam = shrink * ev.sum() / min(len(X), X.shape[1])
+    v = mu_d - mu_c
+    proj = vt @ v
+    w = vt.T @ (proj / (ev + lam)) + (v - vt.T @ proj) / lam
+    want = (C - mu_c) @ w
+    with h5py.File(os.path.join(run, "score", "scores.h5"), "r") as f:
+        got = f["scores"][:].astype(np.float64)
+        meta = json.loads(f.attrs["metadata"])
+    problems = []
+    if meta.get("rule") != "lda" or abs(meta.get("lambda", 0) - lam) > 1e-9 * lam:
+        problems.append("metadata rule %r lambda %r, expected lda and %r" % (meta.get("rule"), meta.get("lambda"), lam))
+    err = np.abs(got - want).max() / np.abs(want).max()
+    if not err < 1e-9:
+        problems.append("largest relative difference %g" % err)
+    if problems:
+        print("\n".join(problems))
+        return 1
+    print("ok %d" % len(want))
+    return 0
 
 
 def check_scores(run):
@@ -91,6 +136,8 @@ def check_scores(run):
 def main(argv):
     if len(argv) == 3 and argv[1] == "scores":
         return check_scores(argv[2])
+    if len(argv) == 4 and argv[1] == "lda":
+        return check_lda(argv[2], float(argv[3]))
     if len(argv) == 4 and argv[1] == "shuffle":
         print("\n".join(str(i) for i in shuffle(int(argv[2]), int(argv[3]))))
         return 0

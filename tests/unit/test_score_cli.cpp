@@ -52,6 +52,30 @@ TEST(ScoreCli, EqualsANaiveRecomputationOnOneAndThreeRanks) {
   EXPECT_EQ(a.metadata_json, b.metadata_json);
 }
 
+TEST(ScoreCli, LdaEqualsAnIndependentNumpyFitOnOneAndThreeRanks) {
+  SelectRun f;
+  auto one = run_command(f.command("score", "--set score.rule=lda --set score.shrink=0.5"));
+  ASSERT_EQ(one.status, 0) << one.output;
+  EXPECT_NE(one.output.find("scored by lda"), std::string::npos) << one.output;
+  EXPECT_NE(one.output.find("lda: fitted on 14 gradient rows of dimension 12"), std::string::npos) << one.output;
+  const select::ScoreTable a = select::read_scores(f.run + "/score/scores.h5");
+  auto ref = run_command(kPython + " " + kReference + " lda " + f.run + " 0.5");
+  EXPECT_EQ(ref.status, 0) << ref.output;
+  EXPECT_EQ(ref.output, "ok 11\n");
+  // Not the paper's scores: the rule changes the ranking's basis.
+  auto ntk = run_command(f.command("score"));
+  ASSERT_EQ(ntk.status, 0) << ntk.output;
+  EXPECT_NE(select::read_scores(f.run + "/score/scores.h5").scores, a.scores);
+  // Rank 0 fits alone and broadcasts: the same scores on 3 ranks.
+  auto three = run_command(f.command("score", "--set score.rule=lda --set score.shrink=0.5", kThree));
+  ASSERT_EQ(three.status, 0) << three.output;
+  EXPECT_EQ(select::read_scores(f.run + "/score/scores.h5").scores, a.scores);
+  // A ridge of zero is refused: the covariance of 14 rows in 12 dimensions may be singular.
+  auto bad = run_command(f.command("score", "--set score.rule=lda --set score.shrink=0"));
+  EXPECT_EQ(bad.status, 2) << bad.output;
+  EXPECT_NE(bad.output.find("score.shrink"), std::string::npos) << bad.output;
+}
+
 TEST(ScoreCli, MissingInputsNameTheFileAndTheStageThatMakesIt) {
   SelectRun f;
   std::filesystem::remove(f.run + "/grads/domain_mean.h5");

@@ -22,6 +22,7 @@ enum class Overlong { truncate, drop };
 enum class Schedule { cosine, linear, constant };
 enum class IndexKind { flat, ivf };
 enum class GradOutput { logit_sum, log_likelihood };
+enum class ScoreRule { ntk, lda };
 enum class StoreDType { fp32, fp16 };
 
 struct RunConfig {
@@ -125,6 +126,16 @@ struct GradsConfig {
   std::int64_t batch_size = 8;   ///< samples per per-sample-gradient batch
 };
 
+/// How a candidate's projected gradient becomes its score (`ntk-select score`).
+struct ScoreConfig {
+  /// ntk: the paper's s(c) = <g(c), mean_D g>. lda: beyond the paper, the
+  /// domain-vs-candidates discriminant s(c) = (g(c) - mu_C)^T (Sigma + lambda I)^-1
+  /// (mu_D - mu_C), Sigma the pooled covariance of the domain and candidate
+  /// gradients (docs/architecture.md, "Scores").
+  ScoreRule rule = ScoreRule::ntk;
+  double shrink = 0.1;  ///< lda: lambda = shrink x the mean eigenvalue of Sigma (its trace / min(rows, dim))
+};
+
 struct SelectConfig {
   std::int64_t size = 9000;      ///< selected candidates M (paper: 9K)
 };
@@ -144,6 +155,7 @@ struct Config {
   EmbedConfig embed;
   PreselectConfig preselect;
   GradsConfig grads;
+  ScoreConfig score;
   SelectConfig select;
   StoreConfig store;
 };

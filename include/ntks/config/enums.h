@@ -29,6 +29,7 @@ NTKS_ENUM_NAMES(Overlong, "truncate"sv, "drop"sv)
 NTKS_ENUM_NAMES(Schedule, "cosine"sv, "linear"sv, "constant"sv)
 NTKS_ENUM_NAMES(IndexKind, "flat"sv, "ivf"sv)
 NTKS_ENUM_NAMES(GradOutput, "logit_sum"sv, "log_likelihood"sv)
+NTKS_ENUM_NAMES(ScoreRule, "ntk"sv, "lda"sv)
 NTKS_ENUM_NAMES(StoreDType, "fp32"sv, "fp16"sv)
 #undef NTKS_ENUM_NAMES
 
