@@ -3,6 +3,8 @@
 
 #include "ntks/train/pretrain.h"
 
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +27,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kSummaryFile = "pretrain.json";
+
+// Test hook for the resume tests: with NTKS_TEST_KILL_AFTER_STEPS=n the
+// process kills itself (SIGKILL: no handler, no flush) after step n and its
+// hooks, as a node failure or an OOM kill would.
+void kill_point(int64_t steps_done) {
+  static const char* env = std::getenv("NTKS_TEST_KILL_AFTER_STEPS");
+  if (env != nullptr && std::atoll(env) == steps_done) std::raise(SIGKILL);
+}
 
 std::string tokenizer_path(const config::Config& cfg) {
   return cfg.model.tokenizer.empty() ? (fs::path(cfg.model.path) / "tokenizer.json").string() : cfg.model.tokenizer;
@@ -227,6 +237,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
     if (p.eval_every > 0 && steps_done % p.eval_every == 0) evaluate(steps_done);
     if (p.checkpoint_every > 0 && steps_done % p.checkpoint_every == 0 && steps_done < total_steps)
       checkpoint(steps_done, opt);
+    kill_point(steps_done);
   };
   hooks.on_stop = checkpoint;
   total_steps = schedule_steps(static_cast<int64_t>(corpus.train.size()), options);  // the hooks need it

@@ -119,6 +119,27 @@ TEST(PretrainCli, LearnsHandsOverAFolderSkipsAndResumesToTheSameBytes) {
   for (size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i]["step"], static_cast<int>(i) + 1);
 }
 
+TEST(PretrainCli, AKilledRunContinuesFromItsLastCheckpointToTheSameBytes) {
+  PretrainFixture f;
+  auto r = f.pretrain("ref");
+  ASSERT_EQ(r.status, 0) << r.output;
+  // SIGKILL after step 13: the checkpoint of step 10 is the newest (every 5 steps).
+  r = f.pretrain("k", "", "NTKS_TEST_KILL_AFTER_STEPS=13");
+  ASSERT_NE(r.status, 0) << r.output;
+  EXPECT_FALSE(fs::exists(f.model_dir("k")));
+  EXPECT_TRUE(fs::exists(f.run_dir("k") + "/pretrain/checkpoints/step-0000010"));
+  EXPECT_EQ(read_jsonl(f.run_dir("k") + "/pretrain/train_log.jsonl").size(), 13u);
+  r = f.pretrain("k");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("continued after step 10"), std::string::npos) << r.output;
+  EXPECT_EQ(ntks::read_file(f.model_dir("k") + "/model.safetensors"),
+            ntks::read_file(f.model_dir("ref") + "/model.safetensors"));
+  // The log was cut back to step 10 and continued: every step once.
+  const auto log = read_jsonl(f.run_dir("k") + "/pretrain/train_log.jsonl");
+  ASSERT_EQ(log.size(), 24u);
+  for (size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i]["step"], static_cast<int>(i) + 1);
+}
+
 TEST(PretrainCli, ACheckpointOfAnotherConfigIsRefusedUntilRestart) {
   PretrainFixture f;
   auto r = f.pretrain("c", "", "NTKS_TEST_TERM_AFTER_BLOCKS=7");
