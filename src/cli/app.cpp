@@ -43,6 +43,8 @@ const std::vector<Command>& commands() {
       demo_data_command(),
       pretrain_data_command(),
       pretrain_command(),
+      finetune_command(),
+      evaluate_command(),
   };
   return all;
 }

@@ -24,6 +24,7 @@
 #include "ntks/features/sample_grads.h"
 #include "ntks/log/log.h"
 #include "ntks/select/preselected.h"
+#include "ntks/train/checkpoint.h"
 #include "ntks/util/error.h"
 
 namespace ntks::cli {
@@ -31,18 +32,45 @@ namespace {
 
 namespace fs = std::filesystem;
 
+bool less_method(const config::Config& cfg) { return cfg.select.method == config::SelectMethod::less; }
+
 nlohmann::json grads_stage(const config::Config& cfg) {
-  return {{"name", "grads"},
-          {"output", config::to_string(cfg.grads.output)},
-          {"dim", cfg.grads.dim},
-          {"seed", cfg.grads.seed},
-          {"scale", cfg.grads.scale}};
+  nlohmann::json j = {{"name", "grads"},
+                      {"output", less_method(cfg) ? "loss" : config::to_string(cfg.grads.output)},
+                      {"dim", cfg.grads.dim},
+                      {"seed", cfg.grads.seed},
+                      {"scale", cfg.grads.scale}};
+  // LESS: Adam directions for the candidates, SGD gradients for the domain.
+  if (less_method(cfg)) j["less"] = {{"candidates", "adam"}, {"domain", "sgd"}};
+  return j;
+}
+
+// The Adam state the LESS warm-up left beside its adapter, flattened in the
+// gradient layout.
+features::AdamPreconditioner less_preconditioner(const StageSetup& s) {
+  train::Checkpoint c;
+  c.folder = s.adapter;
+  const train::ResumeState r = train::read_resume_state(c, s.dec.lora_parameter_names(), s.dec.lora_parameters());
+  std::vector<at::Tensor> m, v;
+  for (size_t i = 0; i < r.m.size(); ++i) {
+    m.push_back(r.m[i].reshape({-1}));
+    v.push_back(r.v[i].reshape({-1}));
+  }
+  features::AdamPreconditioner p;
+  p.m = torch::cat(m).to(s.dec.device(), at::kFloat);
+  p.v = torch::cat(v).to(s.dec.device(), at::kFloat);
+  return p;
 }
 
 // Rows of `samples` in their order: batches of at most grads.batch_size
 // samples of similar length.
-features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const features::Projector* projector) {
-  return [&cfg, &s, projector](const std::vector<data::Sample>& samples) {
+// With `precondition`, Adam directions of the loss (LESS's candidates); under
+// select.method less the domain's rows are gradients of the loss too.
+features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const features::Projector* projector,
+                                 const features::AdamPreconditioner* precondition = nullptr) {
+  const config::GradOutput output = less_method(cfg) ? config::GradOutput::log_likelihood : cfg.grads.output;
+  const double scale = less_method(cfg) ? -cfg.grads.scale : cfg.grads.scale;  // the loss: minus the log-likelihood
+  return [&cfg, &s, projector, precondition, output, scale](const std::vector<data::Sample>& samples) {
     std::vector<int64_t> lengths;
     for (const data::Sample& x : samples) lengths.push_back(static_cast<int64_t>(x.ids.size()));
     const int64_t dim = projector ? projector->dim() : features::lora_parameter_count(s.dec);
@@ -60,7 +88,7 @@ features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const
         if (scored[static_cast<int64_t>(i)].item<int64_t>() == 0)
           throw InputError(fmt::format("{}: its only response token is the first token, which no position predicts",
                                        batch[i]->id));
-      const at::Tensor g = features::batch_features(s.dec, b, cfg.grads.output, cfg.grads.scale, projector).cpu();
+      const at::Tensor g = features::batch_features(s.dec, b, output, scale, projector, precondition).cpu();
       out.index_copy_(0, at::tensor(positions, at::kLong), g);
     }
     return out;
@@ -132,7 +160,7 @@ std::vector<int64_t> candidate_records(Context& ctx, const data::CorpusIndex& in
 }
 
 void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const features::Projector* projector,
-                      int64_t dim) {
+                      int64_t dim, const features::AdamPreconditioner* precondition) {
   const config::Config& cfg = ctx.cfg;
   const auto& a = ctx.args;
   const auto files = candidate_files(cfg);
@@ -158,7 +186,7 @@ void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const
           make_job(cfg, out, skip, "grads", metadata, dim,
                    std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end), mine.begin,
                    "grads candidates"),
-          index, grads_rows(cfg, s, projector));
+          index, grads_rows(cfg, s, projector, precondition));
   ctx.comm.barrier();
   if (ctx.comm.is_root() && features::write_feature_set_index(dir, "candidates", total))
     log::info("{}/candidates.json: all {} shards complete", dir, total);
@@ -211,7 +239,9 @@ int run(Context& ctx) {
     log::info0("{}/domain_mean.h5: mean of {} domain gradients (d = {})", dir, d.rows, dim);
     ctx.comm.barrier();
   }
-  if (which != "domain") grads_candidates(ctx, s, dir, p, dim);
+  std::optional<features::AdamPreconditioner> adam;
+  if (which != "domain" && less_method(cfg)) adam = less_preconditioner(s);
+  if (which != "domain") grads_candidates(ctx, s, dir, p, dim, adam ? &*adam : nullptr);
   return 0;
 }
 
@@ -236,7 +266,11 @@ Command grads_command() {
       "cut into blocks of store.block_rows and each shard (rank x array task) gets a contiguous run\n"
       "of whole blocks balanced by estimated work (the records' byte lengths in the corpus index, a\n"
       "stand-in for their token counts), so the rows never depend on the number of shards.\n"
-      "Resumable block by block; files complete with the same inputs are kept.";
+      "Resumable block by block; files complete with the same inputs are kept.\n"
+      "With select.method less (LESS): gradients of the loss (the mean NLL of the response), the\n"
+      "candidates' turned into Adam directions with the warm-up's optimizer state\n"
+      "(RUN/warmup/optimizer.safetensors): (b1 m + (1-b1) g) / sqrt(b2 v + (1-b2) g^2 + 1e-8), as LESS\n"
+      "computes them; the domain's plain (SGD) gradients.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("which", po::value<std::string>()->default_value("all"), "domain, candidates or all")

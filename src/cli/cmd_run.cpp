@@ -12,6 +12,7 @@
 
 #include "command.h"
 #include "inputs.h"
+#include "ntks/config/enums.h"
 #include "ntks/config/load.h"
 #include "ntks/log/log.h"
 #include "ntks/pipeline/stage.h"
@@ -74,7 +75,7 @@ StageCall make_call(const config::Config& cfg, const std::string& stage, const s
   po::options_description own;
   if (c.cmd.options) c.cmd.options(own);
   if (!reuse.empty() && own.find_nothrow("reuse", false)) c.argv = {"--reuse", reuse};
-  if (stage == "grads") {
+  if (stage == "grads" && cfg.select.method != config::SelectMethod::less) {  // LESS scores every candidate
     // Gradients of the pre-selected candidates only: the pre-selection file
     // when grads reads it, else its id list.
     const fs::path pre = fs::absolute(fs::path(cfg.run.dir) / "preselect").lexically_normal();
@@ -135,12 +136,14 @@ void print_summary(const config::Config& cfg, int ranks, const std::vector<pipel
     if (t.status == "ran") ++ran;
     if (t.status == "up to date") ++skipped;
   }
-  std::string out = fmt::format("run: {} in {:.1f}s on {} rank(s): {} stage(s) ran, {} up to date; config hash {}\n",
-                                complete ? "complete" : "stopped", seconds, ranks, ran, skipped, config::hash(cfg));
+  std::string out = fmt::format("run: {} in {:.1f}s on {} rank(s), select.method {}: {} stage(s) ran, {} up to date; "
+                                "config hash {}\n",
+                                complete ? "complete" : "stopped", seconds, ranks, config::to_string(cfg.select.method),
+                                ran, skipped, config::hash(cfg));
   for (const auto& t : timings) {
-    const pipeline::StageSummary s = pipeline::read_summary(cfg, t.stage);
+    const std::string counts = t.status == "not needed" ? "" : counts_text(pipeline::read_summary(cfg, t.stage));
     out += fmt::format("  {:<10} {:<11} {:>8}  {}\n", t.stage, t.status,
-                       t.status == "ran" ? fmt::format("{:.1f}s", t.seconds) : std::string("-"), counts_text(s));
+                       t.status == "ran" ? fmt::format("{:.1f}s", t.seconds) : std::string("-"), counts);
   }
   const fs::path sel = fs::path(cfg.run.dir) / "select";
   const pipeline::StageSummary s = pipeline::read_summary(cfg, "select");
@@ -192,6 +195,11 @@ int run(Context& ctx) {
     if (reasons[i].empty()) {
       log::info0("{}: up to date, skipped", stage);
       timings.push_back({stage, "up to date", 0});
+      continue;
+    }
+    if (reasons[i] == pipeline::kNotNeeded) {
+      log::info0("{}: not needed by select.method {}", stage, config::to_string(ctx.cfg.select.method));
+      timings.push_back({stage, "not needed", 0});
       continue;
     }
     log::info0("{}: running ({})", stage, reasons[i]);

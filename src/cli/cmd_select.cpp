@@ -22,6 +22,8 @@ int run(Context& ctx) {
     o.seed = static_cast<std::uint64_t>(cfg.run.seed);
     o.domain_files = domain_files(cfg);
     o.candidate_files = candidate_files(cfg);
+    o.method = cfg.select.method;
+    o.data = cfg.data;
     o.index.id_field = cfg.data.fields.id;
     fmt::print("{}", select::summary_text(select::run_select(o)));
     std::fflush(stdout);

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,14 +14,14 @@
 #include "command.h"
 #include "inputs.h"
 #include "ntks/config/enums.h"
-#include "ntks/data/corpus_index.h"
-#include "ntks/data/sample_reader.h"
+#include "ntks/data/shared_samples.h"
 #include "ntks/log/log.h"
-#include "ntks/log/progress.h"
 #include "ntks/model/adapter.h"
 #include "ntks/model/decoder.h"
 #include "ntks/model/device.h"
-#include "ntks/tokenizer/tokenizer.h"
+#include "ntks/select/baseline_scores.h"
+#include "ntks/select/topk.h"
+#include "ntks/train/checkpoint.h"
 #include "ntks/train/trainer.h"
 #include "ntks/util/error.h"
 
@@ -29,86 +30,49 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The domain set travels from rank 0 to the others as bytes: one reader (one
-// skip log, one set of warnings) and identical samples everywhere by construction.
-template <class T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <class T>
-T get(const std::string& in, size_t& at) {
-  NTKS_CHECK(at + sizeof(T) <= in.size(), "truncated sample buffer");
-  T v;
-  std::memcpy(&v, in.data() + at, sizeof(T));
-  at += sizeof(T);
-  return v;
-}
-
-std::string pack(const std::vector<data::Sample>& samples) {
-  std::string out;
-  put<uint64_t>(out, samples.size());
-  for (const auto& s : samples) {
-    put(out, s.index);
-    put<uint64_t>(out, s.ids.size());
-    out.append(reinterpret_cast<const char*>(s.ids.data()), s.ids.size() * sizeof(int32_t));
-    out.append(reinterpret_cast<const char*>(s.response_mask.data()), s.response_mask.size());
-  }
-  return out;
-}
-
-std::vector<data::Sample> unpack(const std::string& in) {
-  size_t at = 0;
-  std::vector<data::Sample> samples(get<uint64_t>(in, at));
-  for (auto& s : samples) {
-    s.index = get<int64_t>(in, at);
-    const auto n = get<uint64_t>(in, at);
-    NTKS_CHECK(at + n * (sizeof(int32_t) + 1) <= in.size(), "truncated sample buffer");
-    s.ids.resize(n);
-    std::memcpy(s.ids.data(), in.data() + at, n * sizeof(int32_t));
-    at += n * sizeof(int32_t);
-    s.response_mask.assign(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + n));
-    at += n;
-  }
-  return samples;
-}
-
 /// Rank 0 reads the domain set (skip log in `folder`); every rank gets the samples.
 std::vector<data::Sample> read_domain(Context& ctx, const std::string& folder, int64_t vocab) {
-  data::IndexOptions io;
-  io.id_field = ctx.cfg.data.fields.id;
-  const std::vector<std::string> files = domain_files(ctx.cfg);
-  const data::CorpusIndex index = data::CorpusIndex::open_shared(files, io, ctx.comm);
-  std::string bytes;
-  if (ctx.comm.is_root()) {
-    const auto tok = tokenizer::Tokenizer::load(tokenizer_file(ctx.cfg));
-    data::SkipLog skip_log((fs::path(folder) / "skipped.jsonl").string());
-    data::SampleReader reader(index, ctx.cfg, tok, &skip_log);
-    std::vector<data::Sample> samples;
-    reader.read(data::Range{0, index.size()}, [&](data::Sample&& s) {
-      for (int32_t id : s.ids)
-        if (id < 0 || id >= vocab)
-          throw InputError(fmt::format("{}: token id {} from {} is outside the model's vocabulary of {} (model.path {})",
-                                       index.where(s.index), id, tokenizer_file(ctx.cfg), vocab, ctx.cfg.model.path));
-      samples.push_back(std::move(s));
-    });
-    skip_log.close();
-    log::info("domain: {}", reader.stats().summary());
-    if (reader.stats().skipped + reader.stats().dropped > 0)
-      log::warn("domain: {} line(s) skipped or dropped: see {}", reader.stats().skipped + reader.stats().dropped,
-                skip_log.path());
-    bytes = pack(samples);
-  }
-  ctx.comm.broadcast_bytes(bytes, 0);
-  return unpack(bytes);
+  data::SharedRead how;
+  how.tokenizer = tokenizer_file(ctx.cfg);
+  how.skip_log = (fs::path(folder) / "skipped.jsonl").string();
+  how.vocab = vocab;
+  how.label = "domain";
+  return data::read_samples_shared(domain_files(ctx.cfg), ctx.cfg, how, ctx.comm);
 }
 
-model::LoraSpec lora_spec(const config::LoraConfig& c) {
-  model::LoraSpec spec;
-  spec.r = c.r;
-  spec.alpha = c.alpha;
-  spec.dropout = c.dropout;
-  spec.targets = c.targets;
-  return spec;
+/// select.method less: the warm-up trains on less.warmup_samples candidates
+/// drawn uniformly with run.seed (the random method's keys), in record order.
+std::vector<data::Sample> read_less_sample(Context& ctx, const std::string& folder, int64_t vocab) {
+  const config::Config& cfg = ctx.cfg;
+  data::IndexOptions io;
+  io.id_field = cfg.data.fields.id;
+  const data::CorpusIndex index = data::CorpusIndex::open_shared(candidate_files(cfg), io, ctx.comm);
+  int64_t skipped = 0;
+  const select::ScoreTable keys =
+      select::random_scores(index, cfg.data, static_cast<uint64_t>(cfg.run.seed), ctx.comm, &skipped);
+  std::string bytes;
+  if (ctx.comm.is_root()) {
+    int64_t k = cfg.less.warmup_samples;
+    if (k > static_cast<int64_t>(keys.records.size())) {
+      log::warn("less.warmup_samples {} is more than the {} candidates: the warm-up trains on all of them", k,
+                keys.records.size());
+      k = static_cast<int64_t>(keys.records.size());
+    }
+    std::vector<int64_t> records;
+    for (size_t i : select::top_m(keys.scores, keys.records, k)) records.push_back(keys.records[i]);
+    std::sort(records.begin(), records.end());
+    bytes.assign(reinterpret_cast<const char*>(records.data()), records.size() * sizeof(int64_t));
+  }
+  ctx.comm.broadcast_bytes(bytes, 0);
+  data::SharedRead how;
+  how.tokenizer = tokenizer_file(cfg);
+  how.skip_log = (fs::path(folder) / "skipped.jsonl").string();
+  how.vocab = vocab;
+  how.label = "LESS warm-up sample of the candidates";
+  how.only.resize(bytes.size() / sizeof(int64_t));
+  std::memcpy(how.only.data(), bytes.data(), bytes.size());
+  log::info0("less: the warm-up trains on {} of {} candidates drawn with run.seed", how.only.size(), index.size());
+  return data::read_samples_shared(candidate_files(cfg), cfg, how, ctx.comm);
 }
 
 int run(Context& ctx) {
@@ -128,8 +92,10 @@ int run(Context& ctx) {
   const at::ScalarType dtype = model::compute_dtype(cfg.model.dtype);
   model::require_matmul_support(dtype, device);
   model::Decoder decoder = model::Decoder::load(cfg.model.path, dtype, device);
-  const std::vector<data::Sample> samples = read_domain(ctx, work_dir.string(), decoder.config().vocab_size);
-  decoder.add_lora(lora_spec(cfg.lora), static_cast<uint64_t>(cfg.run.seed));
+  const bool less = cfg.select.method == config::SelectMethod::less;
+  const std::vector<data::Sample> samples = less ? read_less_sample(ctx, work_dir.string(), decoder.config().vocab_size)
+                                                 : read_domain(ctx, work_dir.string(), decoder.config().vocab_size);
+  decoder.add_lora(train::lora_spec(cfg.lora), static_cast<uint64_t>(cfg.run.seed));
   log::info0("model {} ({}, {} layers, {} on {}), LoRA r={} alpha={} dropout={} on {} module type(s)",
              cfg.model.path, decoder.config().architecture, decoder.config().num_layers, config::to_string(cfg.model.dtype),
              device.str(), cfg.lora.r, cfg.lora.alpha, cfg.lora.dropout, cfg.lora.targets.size());
@@ -153,6 +119,10 @@ int run(Context& ctx) {
     train_log.close();
     if (!train_log) throw InputError(fmt::format("{}: write failed", (work_dir / "train_log.jsonl").string()));
     model::save_adapter(decoder, work_dir.string(), cfg.model.path);
+    // AdamW's state after the last step: LESS turns candidate gradients into
+    // Adam directions with it (features/project.h).
+    train::write_moments(work_dir.string(), decoder.lora_parameter_names(), result.first_moments,
+                         result.second_moments, result.steps);
     fs::remove_all(final_dir);
     fs::rename(work_dir, final_dir);
     std::cout << fmt::format("warmup: {} samples, {} epoch(s), {} step(s) on {} rank(s), loss {:.4f} -> {:.4f}, "
@@ -173,7 +143,8 @@ Command warmup_command() {
   c.summary = "LoRA-train the model on the domain set (step 1); writes the PEFT adapter to RUN/warmup/";
   c.description =
       "Trains a fresh LoRA adapter (lora.r, lora.alpha, lora.dropout, lora.targets; initialised\n"
-      "from run.seed) on the domain set (data.domain) for warmup.epochs epochs: AdamW (warmup.lr,\n"
+      "from run.seed) on the domain set (data.domain; with select.method less, on less.warmup_samples\n"
+      "candidates drawn with run.seed, as LESS does) for warmup.epochs epochs: AdamW (warmup.lr,\n"
       "warmup.weight_decay), warmup.schedule after a linear warm-up of ceil(warmup.warmup_ratio x\n"
       "steps) steps, gradient clipping at warmup.max_grad_norm. The loss of a sample is the mean\n"
       "negative log-likelihood of its response tokens; a step's loss is the mean over its samples.\n"
@@ -184,6 +155,7 @@ Command warmup_command() {
       "masks are reproducible for a given seed and rank count but differ between rank counts.\n\n"
       "Writes RUN/warmup/ (RUN = run.dir), built as RUN/warmup.partial/ and renamed when complete:\n"
       "  adapter_config.json, adapter_model.safetensors   the PEFT adapter (loads in HF PEFT)\n"
+      "  optimizer.safetensors  AdamW's moments after the last step (LESS preconditions with them)\n"
       "  train_log.jsonl   one line per step: step, epoch, lr, loss, grad_norm, samples\n"
       "  skipped.jsonl     domain lines that did not become samples (data.on_error: skip)\n"
       "and prints a one-line summary on stdout.";

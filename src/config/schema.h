@@ -128,6 +128,62 @@ void visit(V& v, ScoreConfig& c) {
 template <class V>
 void visit(V& v, SelectConfig& c) {
   v.field("size", c.size, "selected candidates M (paper: 9000)");
+  v.field("method", c.method, "ntk: NTK-Selector; baselines through the same stages: knn (the pre-selection's M "
+                              "most relevant), random (M drawn with run.seed from the whole corpus, no model), less (LESS: see less.*), "
+                              "dsir (DSIR: dsir.*, no model), tsds (TSDS on the embeddings: tsds.*)");
+}
+
+template <class V>
+void visit(V& v, LessConfig& c) {
+  v.field("warmup_samples", c.warmup_samples, "candidates the LESS warm-up trains on, drawn with run.seed (paper: 2000)");
+  v.field("reduce", c.reduce, "a candidate's cosines to the domain samples reduced by max (LESS) or mean");
+}
+
+template <class V>
+void visit(V& v, FinetuneConfig& c) {
+  v.field("data", c.data, "JSONL training set; empty: RUN/select/mixture.jsonl, checked against RUN/select/report.json");
+  v.field("out", c.out, "adapter folder (PEFT adapter, train_log.jsonl, finetune.json, loss_curve.svg); empty: "
+                        "RUN/finetune/adapter");
+  v.field("epochs", c.epochs, "passes over the training set (paper: 3)");
+  v.field("max_steps", c.max_steps, "stop after this many optimizer steps (the schedule's length); 0: all epochs");
+  v.field("lr", c.lr, "peak AdamW learning rate (paper: 5e-4)");
+  v.field("schedule", c.schedule, "learning-rate schedule after warm-up (paper: cosine)");
+  v.field("warmup_ratio", c.warmup_ratio, "share of steps with linear warm-up (paper: 0.03)");
+  v.field("weight_decay", c.weight_decay, "AdamW weight decay (paper: 0)");
+  v.field("max_grad_norm", c.max_grad_norm, "gradient clipping norm; 0 disables");
+  v.field("batch_size", c.batch_size, "samples per micro-batch at most; a step uses batch_size x grad_accum samples over all ranks (paper: 8)");
+  v.field("grad_accum", c.grad_accum, "micro-batches per optimizer step (paper: 8)");
+  v.field("checkpoint_every", c.checkpoint_every, "steps between checkpoints for resuming after a kill; 0: only on SIGTERM");
+  v.field("seed", c.seed, "seed of the LoRA init, dropout and data order; 0: run.seed");
+}
+
+template <class V>
+void visit(V& v, EvaluateConfig& c) {
+  v.field("test", c.test, "JSONL test set (lines with \"options\" and \"answer\" are also scored for accuracy)");
+  v.field("adapter", c.adapter, "PEFT adapter folder; empty: finetune.out (RUN/finetune/adapter); none: the base model");
+  v.field("out", c.out, "JSON result file; empty: RUN/evaluate/result.json");
+  v.field("batch_size", c.batch_size, "samples per forward batch");
+  v.field("accuracy", c.accuracy, "require answer options on every test line (an error names the first without)");
+}
+
+template <class V>
+void visit(V& v, DsirConfig& c) {
+  v.field("buckets", c.buckets, "hash buckets of the n-gram features (DSIR: 10000)");
+  v.field("ngram", c.ngram, "n-grams of orders 1 .. ngram (2: unigrams and bigrams)");
+  v.field("smoothing", c.smoothing, "pseudo-count added to every domain bucket");
+  v.field("min_words", c.min_words, "candidates with fewer words are never drawn (DSIR's documents: 100)");
+  v.field("resample", c.resample, "gumbel: drawn in proportion to the weights with run.seed (DSIR's default); top_k");
+}
+
+template <class V>
+void visit(V& v, TsdsConfig& c) {
+  v.field("alpha", c.alpha, "alignment-diversity trade-off in [0, 1] (TSDS: 0.5)");
+  v.field("c", c.c, "scale constant C (TSDS: 5)");
+  v.field("sigma", c.sigma, "kernel size of the density (diversity) term; 0: none (TSDS: 0.75)");
+  v.field("max_k", c.max_k, "prefetched neighbours per domain sample, capped at N/10 (TSDS: 5000)");
+  v.field("kde_k", c.kde_k, "neighbourhood of the density estimate, capped at N/10 (TSDS: 1000)");
+  v.field("center", c.center, "centre the embeddings on the candidates' mean first");
+  v.field("normalize", c.normalize, "then scale the embeddings to unit length");
 }
 
 template <class V>
@@ -149,6 +205,11 @@ void visit(V& v, Config& c) {
   v.group("grads", c.grads, "projected per-sample LoRA gradients");
   v.group("score", c.score, "how a candidate's gradient becomes its score");
   v.group("select", c.select, "final NTK selection");
+  v.group("less", c.less, "select.method less: the LESS baseline");
+  v.group("dsir", c.dsir, "select.method dsir: the DSIR baseline");
+  v.group("tsds", c.tsds, "select.method tsds: the TSDS baseline");
+  v.group("finetune", c.finetune, "LoRA fine-tuning on a training mixture (ntk-select finetune)");
+  v.group("evaluate", c.evaluate, "held-out test set scoring (ntk-select evaluate)");
   v.group("store", c.store, "HDF5 feature files");
 }
 

@@ -75,6 +75,19 @@ void validate(const Config& c) {
   at_least("pretrain.eval_every", p.eval_every, 0);
   at_least("pretrain.checkpoint_every", p.checkpoint_every, 0);
 
+  const FinetuneConfig& f = c.finetune;
+  at_least("finetune.epochs", f.epochs, 1);
+  at_least("finetune.max_steps", f.max_steps, 0);
+  require(f.lr > 0, "finetune.lr", f.lr, "must be > 0");
+  require(f.warmup_ratio >= 0 && f.warmup_ratio <= 1, "finetune.warmup_ratio", f.warmup_ratio, "must be in [0, 1]");
+  non_negative("finetune.weight_decay", f.weight_decay);
+  non_negative("finetune.max_grad_norm", f.max_grad_norm);
+  at_least("finetune.batch_size", f.batch_size, 1);
+  at_least("finetune.grad_accum", f.grad_accum, 1);
+  at_least("finetune.checkpoint_every", f.checkpoint_every, 0);
+  at_least("finetune.seed", f.seed, 0);
+  at_least("evaluate.batch_size", c.evaluate.batch_size, 1);
+
   at_least("embed.batch_tokens", c.embed.batch_tokens, 1);
 
   at_least("preselect.k", c.preselect.k, 1);
@@ -91,6 +104,17 @@ void validate(const Config& c) {
   require(c.score.shrink > 0, "score.shrink", c.score.shrink, "must be > 0 (the covariance is singular below rows = dim)");
 
   at_least("select.size", c.select.size, 1);
+  at_least("less.warmup_samples", c.less.warmup_samples, 1);
+  at_least("dsir.buckets", c.dsir.buckets, 1);
+  require(c.dsir.buckets <= (std::int64_t{1} << 32), "dsir.buckets", c.dsir.buckets, "must be at most 2^32");
+  at_least("dsir.ngram", c.dsir.ngram, 1);
+  non_negative("dsir.smoothing", c.dsir.smoothing);
+  at_least("dsir.min_words", c.dsir.min_words, 0);
+  require(c.tsds.alpha >= 0 && c.tsds.alpha <= 1, "tsds.alpha", c.tsds.alpha, "must be in [0, 1]");
+  require(c.tsds.c > 0, "tsds.c", c.tsds.c, "must be > 0");
+  non_negative("tsds.sigma", c.tsds.sigma);
+  at_least("tsds.max_k", c.tsds.max_k, 1);
+  at_least("tsds.kde_k", c.tsds.kde_k, 1);
   if (c.preselect.size > 0)
     require(c.preselect.size >= c.select.size, "preselect.size", c.preselect.size,
             fmt::format("must be >= select.size ({})", c.select.size));

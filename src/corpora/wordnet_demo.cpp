@@ -61,6 +61,36 @@ std::vector<bool> member_mask(const TopicIds& t, const std::vector<std::string>&
   return mask;
 }
 
+/// Makes every test sample a multiple-choice question (wordnet_demo.h): up to
+/// kDistractors distinct outputs of the same kind, unlike its own, drawn
+/// from the other test samples, then from the pool; the answer's position
+/// drawn last.
+void add_options(std::vector<Sample>& test, const std::vector<Sample>& pool, uint64_t seed) {
+  select::SplitMix64 g(seed);
+  for (size_t i = 0; i < test.size(); ++i) {
+    Sample& t = test[i];
+    std::vector<std::string> picked;
+    auto draw = [&](const std::vector<Sample>& from, const Sample* self) {
+      std::set<std::string> seen(picked.begin(), picked.end());
+      seen.insert(t.output);
+      std::vector<const std::string*> candidates;
+      for (const Sample& c : from)
+        if (&c != self && c.kind == t.kind && seen.insert(c.output).second) candidates.push_back(&c.output);
+      // A partial Fisher-Yates: the first draws of a shuffle of the candidates.
+      for (size_t k = 0; k < candidates.size() && picked.size() < kDistractors; ++k) {
+        std::swap(candidates[k], candidates[k + g.below(candidates.size() - k)]);
+        picked.push_back(*candidates[k]);
+      }
+    };
+    draw(test, &t);
+    if (picked.size() < kDistractors) draw(pool, nullptr);
+    if (picked.empty()) continue;  // no other output of its kind: no question
+    t.answer = g.below(picked.size() + 1);
+    t.options = std::move(picked);
+    t.options.insert(t.options.begin() + static_cast<long>(t.answer), t.output);
+  }
+}
+
 }  // namespace
 
 DemoSet draw_demo_set(const Database& db, const DemoOptions& opt) {
@@ -107,6 +137,7 @@ DemoSet draw_demo_set(const Database& db, const DemoOptions& opt) {
   // Independent streams for the three shuffles and the sample kinds.
   select::SplitMix64 g(opt.seed);
   const uint64_t seed_on = g.next(), seed_off = g.next(), seed_pool = g.next(), seed_kind = g.next();
+  const uint64_t seed_options = g.next();  // drawn after the others, which it leaves as they were
   select::portable_shuffle(on, seed_on);
   select::portable_shuffle(off, seed_off);
   std::vector<size_t> pool(on.begin() + static_cast<long>(opt.domain_size),
@@ -127,6 +158,7 @@ DemoSet draw_demo_set(const Database& db, const DemoOptions& opt) {
   set.domain = samples(on);
   set.pool = samples(pool);
   set.test = samples(test);
+  add_options(set.test, set.pool, seed_options);
   set.pool_on_topic = n_on;
   return set;
 }

@@ -82,6 +82,7 @@ bool make_sample(const Database& db, size_t index, const std::vector<std::vector
   Sample r;
   r.synset = index;
   r.id = fmt::format("wn-{}{:08d}-{}", s.pos, s.offset, kind_name(kind));
+  r.kind = kind_name(kind);
   switch (kind) {
     case Kind::define:
       r.instruction = fmt::format("What does the {} '{}' mean?", pos, w);
@@ -159,6 +160,10 @@ std::string sample_json_line(const Sample& s) {
   j["output"] = s.output;
   j["topic"] = s.topics.empty() ? std::string("general") : s.topics.front();
   j["topics"] = s.topics;
+  if (!s.options.empty()) {
+    j["options"] = s.options;
+    j["answer"] = s.answer;
+  }
   return j.dump() + "\n";
 }
 

@@ -2,6 +2,8 @@
 // full-parameter training address them through weight_table().
 
 #include "ntks/model/decoder.h"
+#include <fmt/format.h>
+
 #include "ntks/util/error.h"
 
 namespace ntks::model {
@@ -39,6 +41,16 @@ std::vector<std::pair<WeightEntry, at::Tensor>> Decoder::named_weights() const {
   std::vector<std::pair<WeightEntry, at::Tensor>> out;
   for (const WeightEntry& e : weight_table(cfg_)) out.emplace_back(e, weight(e));
   return out;
+}
+
+std::vector<std::string> Decoder::lora_parameter_names() const {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    for (size_t m = 0; m < kLoraModules.size(); ++m)
+      if (layers_[i].proj[m].has_lora())
+        for (const char* ab : {"lora_A", "lora_B"})
+          names.push_back(fmt::format("layers.{}.{}.{}", i, kLoraModules[m], ab));
+  return names;
 }
 
 void Decoder::own_weights() {

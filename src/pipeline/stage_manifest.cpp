@@ -380,7 +380,7 @@ std::string stale_reason(const config::Config& cfg, const std::string& stage, co
   if (!m->is_object() || m->value("format", 0) != kFormat || !m->contains("identity"))
     return "manifest unreadable or from another version";
   const json& was = (*m)["identity"];
-  const Current c = current(cfg, detail::stage_spec(stage), options);
+  const Current c = current(cfg, detail::stage_spec(cfg, stage), options);
   const json& now = c.identity;
   std::string why = first_difference("config", was.value("config", json::object()), now["config"]);
   if (why.empty()) why = first_difference("option", was.value("options", json::object()), now["options"]);
@@ -403,6 +403,10 @@ std::vector<std::string> plan_run(const config::Config& cfg, const std::vector<S
   std::vector<std::string> why;
   bool redo = false;
   for (size_t i = 0; i < options.size(); ++i) {
+    if (!detail::stage_spec(cfg, stage_names().at(i)).used) {
+      why.push_back(kNotNeeded);
+      continue;
+    }
     why.push_back(i >= forced_from ? forced_why
                   : redo           ? "an earlier stage ran"
                                    : stale_reason(cfg, stage_names().at(i), options[i]));
@@ -413,7 +417,7 @@ std::vector<std::string> plan_run(const config::Config& cfg, const std::vector<S
 
 int run_stage(const config::Config& cfg, dist::Communicator& comm, const std::string& stage,
               const StageOptions& options, const std::function<int()>& body) {
-  const StageSpec& spec = detail::stage_spec(stage);
+  const StageSpec& spec = detail::stage_spec(cfg, stage);
   const std::string manifest = manifest_path(cfg, stage);
   Current c;
   json lineage;
@@ -475,7 +479,7 @@ StageSummary read_summary(const config::Config& cfg, const std::string& stage) {
   s.seconds = m->value("seconds", 0.0);
   s.digest = m->value("digest", "");
   const json counts = m->value("counts", json::object());
-  for (const auto& [label, file] : detail::stage_spec(stage).counts)
+  for (const auto& [label, file] : detail::stage_spec(cfg, stage).counts)
     if (counts.contains(label)) s.counts.emplace_back(label, counts[label].get<int64_t>());
   if (counts.value("reused", int64_t{0}) > 0)  // summaries mention copies only when there were some
     for (const char* label : {"computed", "reused"}) s.counts.emplace_back(label, counts[label].get<int64_t>());

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "ntks/config/enums.h"
 #include "ntks/config/load.h"
 #include "ntks/pipeline/stage.h"
 #include "ntks/util/error.h"
@@ -22,7 +23,7 @@ std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std:
   return a;
 }
 
-std::vector<StageSpec> make_table() {
+std::vector<StageSpec> make_table(config::SelectMethod method) {
   std::vector<StageSpec> t(6);
   t[0].name = "warmup";
   t[0].keys = plus({"model", "lora", "warmup", "run.seed"}, kDomainData);
@@ -53,7 +54,7 @@ std::vector<StageSpec> make_table() {
   t[3].ignored_options = {"reuse"};
 
   t[4].name = "score";
-  t[4].keys = {"score"};
+  t[4].keys = {"score", "select.method"};
   t[4].reads = {"grads/domain_mean.h5", "grads/domain.h5", "grads/candidates.json"};
   t[4].optional_reads = {"preselect/preselected.h5"};
   t[4].counts = {{"scored", "scores.h5"}};
@@ -64,12 +65,70 @@ std::vector<StageSpec> make_table() {
   t[5].reads = {"score/scores.h5", "grads/domain.h5"};
   t[5].optional_reads = {"preselect/preselected.h5"};
   t[5].counts = {{"selected", "selected_ids.txt"}, {"mixture", "mixture.jsonl"}};
+
+  // The baselines: what their scores come from, and which domain lines enter
+  // the mixture (those the method computed features of; all that parse when
+  // it needs none).
+  switch (method) {
+    case config::SelectMethod::ntk:
+      break;
+    case config::SelectMethod::knn:
+      t[3].used = false;
+      t[4].reads = {"preselect/preselected.h5"};
+      t[4].optional_reads = {};
+      t[5].reads = {"score/scores.h5", "embed/domain.h5", "preselect/preselected.h5"};
+      t[5].optional_reads = {};
+      break;
+    case config::SelectMethod::random:
+      t[0].used = t[1].used = t[2].used = t[3].used = false;
+      t[4].keys = {"score", "select.method", "run.seed", "data"};
+      t[4].candidates = true;
+      t[4].reads = t[4].optional_reads = {};
+      t[5].reads = {"score/scores.h5"};
+      t[5].optional_reads = {};
+      break;
+    case config::SelectMethod::dsir:  // no model: n-grams of the raw text
+      t[0].used = t[1].used = t[2].used = t[3].used = false;
+      t[4].keys = {"score", "select.method", "run.seed", "data", "dsir"};
+      t[4].domain = t[4].candidates = true;
+      t[4].reads = t[4].optional_reads = {};
+      t[5].reads = {"score/scores.h5"};
+      t[5].optional_reads = {};
+      break;
+    case config::SelectMethod::tsds:  // the warmed-up model's embeddings
+      t[2].used = t[3].used = false;
+      t[4].keys = {"score", "select.method", "run.seed", "tsds"};
+      t[4].reads = {"embed/domain.h5", "embed/candidates.json"};
+      t[4].optional_reads = {};
+      t[5].reads = {"score/scores.h5", "embed/domain.h5"};
+      t[5].optional_reads = {};
+      break;
+    case config::SelectMethod::less:
+      // The warm-up trains on a sample of the candidates; gradients of every
+      // candidate, preconditioned by its optimizer state.
+      t[0].keys = {"model", "lora", "warmup", "run.seed", "less.warmup_samples", "data"};
+      t[0].domain = false;
+      t[0].candidates = true;
+      t[1].used = t[2].used = false;
+      t[3].keys = {"model", "data", "grads", "store.dtype", "select.method"};
+      t[3].reads = {"warmup/optimizer.safetensors"};
+      t[4].keys = {"score", "select.method", "less.reduce"};
+      t[4].reads = {"grads/domain.h5", "grads/candidates.json"};
+      t[4].optional_reads = {};
+      t[5].optional_reads = {};
+      break;
+  }
   return t;
 }
 
-const std::vector<StageSpec>& table() {
-  static const std::vector<StageSpec> t = make_table();
-  return t;
+const std::vector<StageSpec>& table(config::SelectMethod method) {
+  static const std::vector<std::vector<StageSpec>> all = [] {
+    std::vector<std::vector<StageSpec>> v;
+    for (size_t m = 0; m < config::EnumNames<config::SelectMethod>::names.size(); ++m)
+      v.push_back(make_table(static_cast<config::SelectMethod>(m)));
+    return v;
+  }();
+  return all.at(static_cast<size_t>(method));
 }
 
 bool in_group(const std::string& key, const std::string& group) {
@@ -79,10 +138,14 @@ bool in_group(const std::string& key, const std::string& group) {
 
 }  // namespace
 
-const StageSpec& stage_spec(const std::string& name) {
-  for (const StageSpec& s : table())
+const StageSpec& stage_spec(config::SelectMethod method, const std::string& name) {
+  for (const StageSpec& s : table(method))
     if (s.name == name) return s;
   throw InternalError(fmt::format("no stage named '{}'", name));
+}
+
+const StageSpec& stage_spec(const config::Config& cfg, const std::string& name) {
+  return stage_spec(cfg.select.method, name);
 }
 
 std::map<std::string, std::string> stage_config(const config::Config& cfg, const StageSpec& spec) {
@@ -109,7 +172,7 @@ namespace ntks::pipeline {
 const std::vector<std::string>& stage_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
-    for (const auto& s : detail::table()) n.push_back(s.name);
+    for (const auto& s : detail::table(config::SelectMethod::ntk)) n.push_back(s.name);
     return n;
   }();
   return names;

@@ -39,9 +39,16 @@ struct StageSpec {
   /// Options that change how a stage works, never its results (--reuse): left
   /// out of its identity.
   std::vector<std::string> ignored_options;
+  /// Whether select.method needs the stage; `run` skips one it does not need
+  /// (random needs no model, knn no gradients).
+  bool used = true;
 };
 
-const StageSpec& stage_spec(const std::string& name);
+/// The stage as select.method of `cfg` runs it: the score and select stages
+/// read what that method scores from and takes its domain lines from.
+const StageSpec& stage_spec(const config::Config& cfg, const std::string& name);
+/// The same for a method (stage names, counts and keys do not depend on it).
+const StageSpec& stage_spec(config::SelectMethod method, const std::string& name);
 
 /// The config keys the stage depends on, "key" -> canonical value, with
 /// derived values (the resolved pre-selection size) added.

@@ -14,6 +14,7 @@ std::string under(const std::string& dir, const char* sub, const char* name) {
 }
 }  // namespace
 
+std::string RunFiles::embed_domain() const { return under(dir, "embed", "domain.h5"); }
 std::string RunFiles::grads_domain() const { return under(dir, "grads", "domain.h5"); }
 std::string RunFiles::grads_domain_mean() const { return under(dir, "grads", "domain_mean.h5"); }
 std::string RunFiles::grads_candidates() const { return under(dir, "grads", "candidates.json"); }

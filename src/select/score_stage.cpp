@@ -20,6 +20,7 @@
 #include "ntks/select/scores.h"
 #include "ntks/store/feature_file.h"
 #include "ntks/util/error.h"
+#include "select/score_methods.h"
 
 namespace ntks::select {
 namespace {
@@ -106,8 +107,9 @@ std::string score_metadata(const RunFiles& f, const store::FeatureReader& mean, 
 
 }  // namespace
 
-ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
-  const RunFiles f{options.run_dir};
+namespace {
+
+ScoreSummary score_ntk(const RunFiles& f, const ScoreOptions& options, dist::Communicator& comm) {
   if (comm.is_root()) check_inputs(f, options);
   comm.barrier();  // an error above ends the job (the top-level guard aborts) while the others wait here
 
@@ -137,9 +139,57 @@ ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
     std::memcpy(&lambda, bytes.data() + (dim + 1) * sizeof(double), sizeof(double));
   }
 
-  const data::Range mine = data::shard_range(n, comm.rank(), comm.size());
+  const at::Tensor all = detail::score_rows(set, chunk, comm, [&](const float* rows, int64_t count, double* out) {
+    for (int64_t i = 0; i < count; ++i) out[i] = ntk_score(rows + i * dim, target.data(), dim) - offset;
+  });
+  ScoreTable t;
+  const bool preselected = fs::exists(f.preselected());
+  if (comm.is_root()) {
+    t.records = set.indices(0, n);
+    t.ids = set.ids(0, n);
+    t.scores.assign(all.data_ptr<double>(), all.data_ptr<double>() + n);
+    t.metadata_json = score_metadata(f, mean_file, set, preselected, options, lambda);
+  }
+  ScoreSummary summary = detail::write_table(f, options, t, dim, preselected, comm);
+  summary.rows = n;
+  summary.lambda = lambda;
+  return summary;
+}
+
+}  // namespace
+
+// Rank 0 writes the table; every rank returns the summary.
+ScoreSummary detail::write_table(const RunFiles& f, const ScoreOptions& o, ScoreTable& t, int64_t dim, bool preselected,
+                         dist::Communicator& comm) {
+  ScoreSummary summary;
+  summary.path = f.scores();
+  summary.dim = dim;
+  summary.preselected = preselected;
+  summary.rule = o.rule;
+  summary.method = o.method;
+  if (comm.is_root()) {
+    fs::create_directories(f.score_dir());
+    write_scores(f.scores(), t);
+    summary.rows = static_cast<int64_t>(t.records.size());
+    if (!t.scores.empty()) {
+      const auto [lo, hi] = std::minmax_element(t.scores.begin(), t.scores.end());
+      double sum = 0;
+      for (double v : t.scores) sum += v;
+      summary.min = *lo;
+      summary.max = *hi;
+      summary.mean = sum / static_cast<double>(t.scores.size());
+    }
+  }
+  comm.barrier();  // the file is complete before any rank returns
+  return summary;
+}
+
+
+at::Tensor detail::score_rows(const features::FeatureSet& set, int64_t chunk, dist::Communicator& comm,
+                              const std::function<void(const float*, int64_t, double*)>& fn) {
+  const int64_t dim = set.dim();
+  const data::Range mine = data::shard_range(set.rows(), comm.rank(), comm.size());
   at::Tensor local = at::empty({mine.size()}, at::kDouble);
-  double* out = local.data_ptr<double>();
   std::vector<float> rows(static_cast<size_t>(std::min(chunk, std::max<int64_t>(mine.size(), 1)) * dim));
   log::ProgressOptions po;
   po.unit = "candidates";
@@ -147,38 +197,24 @@ ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
   for (int64_t b = mine.begin; b < mine.end; b += chunk) {
     const int64_t count = std::min(chunk, mine.end - b);
     set.read_rows(b, count, rows.data());
-    for (int64_t i = 0; i < count; ++i)
-      out[b - mine.begin + i] = ntk_score(rows.data() + i * dim, target.data(), dim) - offset;
+    fn(rows.data(), count, local.data_ptr<double>() + (b - mine.begin));
     progress.advance(count);
   }
   progress.finish();
-  const at::Tensor all = comm.gatherv(local, 0);
+  return comm.gatherv(local, 0);
+}
 
-  ScoreSummary summary;
-  summary.path = f.scores();
-  summary.rows = n;
-  summary.dim = dim;
-  summary.rule = options.rule;
-  summary.lambda = lambda;
-  std::error_code ec;
-  summary.preselected = fs::exists(f.preselected(), ec);
-  if (comm.is_root()) {
-    ScoreTable t;
-    t.records = set.indices(0, n);
-    t.ids = set.ids(0, n);
-    t.scores.assign(all.data_ptr<double>(), all.data_ptr<double>() + n);
-    t.metadata_json = score_metadata(f, mean_file, set, summary.preselected, options, lambda);
-    fs::create_directories(f.score_dir());
-    write_scores(f.scores(), t);
-    const auto [lo, hi] = std::minmax_element(t.scores.begin(), t.scores.end());
-    double sum = 0;
-    for (double s : t.scores) sum += s;
-    summary.min = *lo;
-    summary.max = *hi;
-    summary.mean = sum / static_cast<double>(n);
+ScoreSummary run_score(const ScoreOptions& options, dist::Communicator& comm) {
+  const RunFiles f{options.run_dir};
+  switch (options.method) {
+    case config::SelectMethod::knn: return detail::score_knn(f, options, comm);
+    case config::SelectMethod::random: return detail::score_random(f, options, comm);
+    case config::SelectMethod::less: return detail::score_less(f, options, comm);
+    case config::SelectMethod::dsir: return detail::score_dsir(f, options, comm);
+    case config::SelectMethod::tsds: return detail::score_tsds(f, options, comm);
+    case config::SelectMethod::ntk: break;
   }
-  comm.barrier();  // the file is complete before any rank returns
-  return summary;
+  return score_ntk(f, options, comm);
 }
 
 }  // namespace ntks::select

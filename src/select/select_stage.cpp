@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "ntks/config/enums.h"
+#include "ntks/data/record.h"
 #include "ntks/select/metadata.h"
 #include "ntks/select/mixture.h"
 #include "ntks/select/outputs.h"
@@ -152,15 +154,52 @@ void write_selection_table(const std::string& path, const ScoreTable& t, const s
   w.finalize();
 }
 
+/// The domain lines the method used and, for the report, the file they were
+/// taken from: the rows of the features it computed (grads for ntk, embed for
+/// knn and tsds; from the same run as the scores), or every line that parses
+/// (random and dsir, which compute no features of them).
+std::vector<std::string> domain_lines(const SelectOptions& o, const RunFiles& f, const json& score_meta,
+                                      std::string& source) {
+  const data::CorpusIndex index = data::CorpusIndex::open(o.domain_files, o.index);
+  if (o.method == config::SelectMethod::random || o.method == config::SelectMethod::dsir) {
+    std::vector<std::string> lines;
+    source = "";
+    index.for_each({0, index.size()}, [&](int64_t r, std::string_view line) {
+      try {
+        data::parse_record(line, o.data);
+        lines.emplace_back(line);
+      } catch (const data::RecordError& e) {
+        if (o.data.on_error == config::OnError::fail)
+          throw InputError(fmt::format("{}: {} (data.on_error: skip leaves such lines out)", index.where(r), e.what()));
+      }
+    });
+    return lines;
+  }
+  const bool ntk = o.method == config::SelectMethod::ntk || o.method == config::SelectMethod::less;  // gradients
+  source = ntk ? f.grads_domain() : f.embed_domain();
+  require_input(source, ntk ? "ntk-select grads --which domain" : "ntk-select embed");
+  const store::FeatureReader domain(source);
+  if (parse_object(source, domain.metadata_json()) != score_meta.value("domain_mean_metadata", json()))
+    throw InputError(fmt::format("{} and the domain features that {} used come from different runs: rerun `{}` and "
+                                 "`ntk-select score`",
+                                 source, f.scores(), ntk ? "ntk-select grads --which domain" : "ntk-select embed"));
+  check_corpus(source, domain.metadata_json(), o.domain_files, "data.domain");
+  return read_lines(index, domain.indices(0, domain.rows()), domain.ids(0, domain.rows()), source);
+}
+
 }  // namespace
 
 SelectSummary run_select(const SelectOptions& o) {
   const RunFiles f{o.run_dir};
   if (o.size < 1) throw ConfigError(fmt::format("select.size is {}: expected at least 1", o.size));
   require_input(f.scores(), "ntk-select score");
-  require_input(f.grads_domain(), "ntk-select grads --which domain");
   const ScoreTable t = read_scores(f.scores());
   const json score_meta = parse_object(f.scores(), t.metadata_json);
+  const std::string scored_by = score_meta.value("method", std::string("ntk"));
+  if (scored_by != config::to_string(o.method))
+    throw InputError(fmt::format("{} holds the scores of select.method {}, but select.method is {}: rerun `ntk-select "
+                                 "score`",
+                                 f.scores(), scored_by, config::to_string(o.method)));
   check_corpus(f.scores(), score_meta.value("candidates_metadata", json::object()).dump(), o.candidate_files,
                "data.candidates");
 
@@ -170,7 +209,9 @@ SelectSummary run_select(const SelectOptions& o) {
   s.selected = o.size;
   s.seed = o.seed;
   std::error_code ec;
-  s.preselected = fs::exists(f.preselected(), ec);
+  // The kNN columns: the pre-selection is what ntk scores (when it ran) and what knn is.
+  s.preselected = o.method == config::SelectMethod::knn ||
+                  (o.method == config::SelectMethod::ntk && fs::exists(f.preselected(), ec));
   std::vector<std::int64_t> counts(t.records.size(), -1);
   std::vector<double> distances(t.records.size(), std::numeric_limits<double>::quiet_NaN());
   if (s.preselected) knn_columns(f, t, counts, distances);
@@ -186,17 +227,8 @@ SelectSummary run_select(const SelectOptions& o) {
   const data::CorpusIndex candidates = data::CorpusIndex::open(o.candidate_files, o.index);
   const std::vector<std::string> sel_lines = read_lines(candidates, sel_records, sel_ids, f.scores());
 
-  // The domain lines the gradients were computed for: the rows of RUN/grads/domain.h5,
-  // from the same grads run as the mean the scores used.
-  const store::FeatureReader domain(f.grads_domain());
-  if (parse_object(f.grads_domain(), domain.metadata_json()) != score_meta.value("domain_mean_metadata", json()))
-    throw InputError(fmt::format("{} and the domain mean that {} used come from different grads runs: rerun "
-                                 "`ntk-select grads --which domain` and `ntk-select score`",
-                                 f.grads_domain(), f.scores()));
-  check_corpus(f.grads_domain(), domain.metadata_json(), o.domain_files, "data.domain");
-  const data::CorpusIndex domain_index = data::CorpusIndex::open(o.domain_files, o.index);
-  const std::vector<std::string> dom_lines = read_lines(domain_index, domain.indices(0, domain.rows()),
-                                                        domain.ids(0, domain.rows()), f.grads_domain());
+  std::string domain_source;
+  const std::vector<std::string> dom_lines = domain_lines(o, f, score_meta, domain_source);
   s.domain_lines = static_cast<std::int64_t>(dom_lines.size());
 
   fs::create_directories(s.dir);
@@ -231,13 +263,15 @@ SelectSummary run_select(const SelectOptions& o) {
 
   const json cand_meta = score_meta.value("candidates_metadata", json::object());
   json inputs = {{"scores", fingerprint(f.scores())},
-                 {"grads_domain", fingerprint(f.grads_domain())},
                  {"candidates_corpus", corpus_fingerprint(o.candidate_files)},
                  {"domain_corpus", corpus_fingerprint(o.domain_files)}};
+  if (!domain_source.empty())
+    inputs[domain_source == f.grads_domain() ? "grads_domain" : "embed_domain"] = fingerprint(domain_source);
   if (s.preselected) inputs["preselected"] = fingerprint(f.preselected());
   const json report = {
       {"format", "ntks-select-report"},
       {"version", 1},
+      {"method", std::string(config::to_string(o.method))},
       {"counts",
        {{"selected", s.selected},
         {"scored", s.scored},
@@ -248,6 +282,8 @@ SelectSummary run_select(const SelectOptions& o) {
       {"scores", {{"selected", to_json(s.selected_scores)}, {"all", to_json(s.all_scores)}}},
       {"first_ids", s.first_ids},
       {"output_bytes", sizes},
+      // What finetune checks before it trains on the mixture: these bytes still.
+      {"mixture", fingerprint(out("mixture.jsonl"))},
       {"inputs", inputs},
       {"model",
        {{"model", cand_meta.value("model", "")},

@@ -1,9 +1,12 @@
 #include "ntks/train/checkpoint.h"
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "ntks/model/adapter.h"
 #include "ntks/model/safetensors.h"
 #include "ntks/model/save_model.h"
 #include "ntks/model/weights.h"
@@ -37,22 +40,30 @@ std::vector<std::pair<int64_t, fs::path>> complete_checkpoints(const fs::path& r
 
 }  // namespace
 
-void save_checkpoint(const std::string& root, const model::Decoder& decoder, const std::vector<std::string>& names,
-                     const AdamW& optimizer, const CheckpointInfo& info, int keep) {
-  const fs::path final_dir = fs::path(root) / step_name(info.step);
-  const fs::path work = fs::path(root) / (step_name(info.step) + ".partial");
-  fs::remove_all(work);
-  fs::create_directories(work);
-  model::save_model(decoder, work.string());
-  const auto& m = optimizer.first_moments();
-  const auto& v = optimizer.second_moments();
-  NTKS_CHECK(names.size() == m.size(), "{} names for {} optimizer parameters", names.size(), m.size());
+void write_moments(const std::string& dir, const std::vector<std::string>& names, const std::vector<at::Tensor>& m,
+                   const std::vector<at::Tensor>& v, int64_t steps) {
+  NTKS_CHECK(names.size() == m.size() && names.size() == v.size(), "{} names for {} / {} moments", names.size(),
+             m.size(), v.size());
   std::vector<model::TensorBytes> moments;
   for (size_t i = 0; i < names.size(); ++i) {
     moments.push_back(model::tensor_bytes("m." + names[i], m[i]));
     moments.push_back(model::tensor_bytes("v." + names[i], v[i]));
   }
-  model::write_safetensors((work / kOptimizerFile).string(), moments, {{"steps", std::to_string(optimizer.steps())}});
+  model::write_safetensors((fs::path(dir) / kOptimizerFile).string(), moments, {{"steps", std::to_string(steps)}});
+}
+
+void save_checkpoint(const std::string& root, const model::Decoder& decoder, const std::vector<std::string>& names,
+                     const AdamW& optimizer, const CheckpointInfo& info, CheckpointWeights weights, int keep) {
+  const fs::path final_dir = fs::path(root) / step_name(info.step);
+  const fs::path work = fs::path(root) / (step_name(info.step) + ".partial");
+  fs::remove_all(work);
+  fs::create_directories(work);
+  if (weights == CheckpointWeights::adapter) {
+    model::save_adapter(decoder, work.string());
+  } else {
+    model::save_model(decoder, work.string());
+  }
+  write_moments(work.string(), names, optimizer.first_moments(), optimizer.second_moments(), optimizer.steps());
   const nlohmann::json state = {{"step", info.step},
                                 {"total_steps", info.total_steps},
                                 {"loss", info.loss},
@@ -105,6 +116,11 @@ ResumeState read_resume_state(const Checkpoint& c, const std::vector<std::string
     r.v.push_back(take("v." + names[i], params[i]));
   }
   return r;
+}
+
+void test_kill_point(int64_t steps_done) {
+  static const char* env = std::getenv("NTKS_TEST_KILL_AFTER_STEPS");
+  if (env != nullptr && std::atoll(env) == steps_done) std::raise(SIGKILL);
 }
 
 }  // namespace ntks::train

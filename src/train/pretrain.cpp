@@ -3,8 +3,6 @@
 
 #include "ntks/train/pretrain.h"
 
-#include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -14,11 +12,13 @@
 #include "ntks/model/save_model.h"
 #include "ntks/tokenizer/tokenizer.h"
 #include "ntks/train/checkpoint.h"
+#include "ntks/train/identity.h"
 #include "ntks/train/packing.h"
 #include "ntks/train/trainer.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
-#include "train/pretrain_logs.h"
+#include "train/resumable_run.h"
+#include "train/train_logs.h"
 
 namespace ntks::train {
 namespace {
@@ -27,29 +27,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kSummaryFile = "pretrain.json";
-
-// Test hook for the resume tests: with NTKS_TEST_KILL_AFTER_STEPS=n the
-// process kills itself (SIGKILL: no handler, no flush) after step n and its
-// hooks, as a node failure or an OOM kill would.
-void kill_point(int64_t steps_done) {
-  static const char* env = std::getenv("NTKS_TEST_KILL_AFTER_STEPS");
-  if (env != nullptr && std::atoll(env) == steps_done) std::raise(SIGKILL);
-}
-
-std::string tokenizer_path(const config::Config& cfg) {
-  return cfg.model.tokenizer.empty() ? (fs::path(cfg.model.path) / "tokenizer.json").string() : cfg.model.tokenizer;
-}
-
-/// The identity recorded in OUT/pretrain.json, or empty.
-std::string finished_identity(const fs::path& out) {
-  const fs::path p = out / kSummaryFile;
-  if (!fs::exists(p) || !fs::exists(out / "model.safetensors")) return {};
-  try {
-    return json::parse(read_file(p.string())).at("identity").dump();
-  } catch (const json::exception&) {
-    return {};  // unreadable: train again
-  }
-}
 
 void check_inputs(const config::Config& cfg, const model::HfConfig& mc, const tokenizer::Tokenizer& tok) {
   const std::string init = (fs::path(cfg.model.path) / "config.json").string();
@@ -81,6 +58,13 @@ json held_out_json(int64_t step, int64_t tokens_seen, const HeldOutLoss& h) {
           {"tokens", h.tokens}};
 }
 
+void write_curve(const fs::path& run_dir) {
+  detail::LossCurve c;
+  c.title = "pretraining: next-token loss";
+  detail::write_loss_curve((run_dir / "train_log.jsonl").string(), (run_dir / "eval_log.jsonl").string(),
+                           (run_dir / "loss_curve.svg").string(), c);
+}
+
 /// Copies the tokenizer files into the model folder, so that it is complete.
 void copy_tokenizer(const std::string& tokenizer_file, const fs::path& out) {
   fs::copy_file(tokenizer_file, out / "tokenizer.json", fs::copy_options::overwrite_existing);
@@ -109,24 +93,19 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
   std::string plan;  // "skip", "fresh" or the checkpoint folder to resume from
   if (comm.is_root()) {
     const std::string identity = pretrain_identity(cfg);
-    if (!request.force && !request.restart && finished_identity(out) == json::parse(identity).dump()) {
+    if (!request.force && !request.restart &&
+        detail::finished_identity((out / kSummaryFile).string(), (out / "model.safetensors").string()) ==
+            json::parse(identity).dump()) {
       plan = "skip";
     } else {
       // Training starts or continues: a model folder of another identity, or
       // the one --force retrains, must not outlive a run stopped half-way.
       fs::remove_all(out);
       if (request.restart || request.force) fs::remove_all(ckpt_root);
-      const std::optional<Checkpoint> latest = latest_checkpoint(ckpt_root.string());
-      plan = "fresh";
-      if (latest) {
-        const std::string diff = identity_differences(latest->info.identity, identity);
-        if (!diff.empty())
-          throw InputError(fmt::format("{} was made by another pretraining run ({}); rerun with --restart to discard "
-                                       "its checkpoints, or restore that run's config and inputs",
-                                       latest->folder, diff));
-        plan = latest->folder;
-      }
-      if (plan == "fresh") {
+      const std::optional<Checkpoint> latest =
+          detail::resume_point(ckpt_root.string(), identity, "pretraining", "pretrain.corpus");
+      plan = latest ? latest->folder : "fresh";
+      if (!latest) {
         fs::remove(run_dir / "train_log.jsonl");
         fs::remove(run_dir / "eval_log.jsonl");
       }
@@ -178,12 +157,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
              decoder.config().num_heads, decoder.config().num_kv_heads, decoder.config().vocab_size,
              static_cast<double>(outcome.parameters) / 1e6, config::to_string(cfg.model.dtype), device.str());
 
-  std::optional<ResumeState> resume;
-  if (resuming) {
-    const std::optional<Checkpoint> c = latest_checkpoint(ckpt_root.string());
-    NTKS_CHECK(c && c->folder == plan, "checkpoint {} vanished", plan);
-    resume = read_resume_state(*c, names, set.tensors);
-  }
+  const std::optional<ResumeState> resume = detail::resume_state(ckpt_root.string(), plan, names, set.tensors);
   const int64_t start_step = resume ? resume->steps_done : 0;
   const std::string identity = comm.is_root() ? pretrain_identity(cfg) : std::string();
   std::optional<detail::StepLogFile> train_log, eval_log;
@@ -210,17 +184,8 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
     return h;
   };
   auto checkpoint = [&](int64_t steps_done, const AdamW& opt) {
-    if (comm.is_root()) {
-      CheckpointInfo info;
-      info.step = steps_done;
-      info.total_steps = total_steps;
-      info.identity = identity;
-      info.loss = last_loss;
-      save_checkpoint(ckpt_root.string(), decoder, names, opt, info);
-      detail::write_loss_curve(run_dir.string());
-      log::info0("checkpoint after step {}: {}", steps_done, (ckpt_root / fmt::format("step-{:07d}", steps_done)).string());
-    }
-    comm.barrier();
+    detail::write_checkpoint(comm, ckpt_root.string(), decoder, names, opt, {steps_done, total_steps, identity, last_loss},
+                             CheckpointWeights::model, [&] { write_curve(run_dir); });
   };
 
   if (!resuming) outcome.initial = evaluate(0);
@@ -228,16 +193,12 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
   hooks.on_step = [&](const StepLog& s) {
     tokens_seen += s.tokens;
     last_loss = s.loss;
-    if (train_log)
-      train_log->append({{"step", s.step}, {"epoch", s.epoch}, {"lr", s.lr}, {"loss", s.loss},
-                         {"grad_norm", s.grad_norm}, {"tokens", s.tokens}, {"tokens_seen", tokens_seen},
-                         {"seconds", s.seconds}});
+    if (train_log) train_log->append(detail::step_line(s, tokens_seen));
   };
   hooks.after_step = [&](int64_t steps_done, const AdamW& opt) {
     if (p.eval_every > 0 && steps_done % p.eval_every == 0) evaluate(steps_done);
-    if (p.checkpoint_every > 0 && steps_done % p.checkpoint_every == 0 && steps_done < total_steps)
-      checkpoint(steps_done, opt);
-    kill_point(steps_done);
+    if (detail::checkpoint_due(steps_done, p.checkpoint_every, total_steps)) checkpoint(steps_done, opt);
+    test_kill_point(steps_done);
   };
   hooks.on_stop = checkpoint;
   total_steps = schedule_steps(static_cast<int64_t>(corpus.train.size()), options);  // the hooks need it
@@ -279,7 +240,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
     fs::remove_all(out);
     if (out.has_parent_path()) fs::create_directories(out.parent_path());
     fs::rename(work, out);
-    detail::write_loss_curve(run_dir.string());
+    write_curve(run_dir);
     fs::remove_all(ckpt_root);  // the model is the result; checkpoints only served resuming
   }
   comm.barrier();

@@ -208,6 +208,8 @@ TrainResult train(model::Decoder& decoder, const ParameterSet& set, const std::v
   check_identical_across_ranks(params, comm);
   result.steps = step;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.first_moments = optimizer.first_moments();
+  result.second_moments = optimizer.second_moments();
   return result;
 }
 
@@ -219,6 +221,15 @@ TrainResult train_lora(model::Decoder& decoder, const std::vector<data::Sample>&
   TrainHooks hooks;
   hooks.on_step = on_step;
   return train(decoder, set, samples, options, comm, hooks);
+}
+
+model::LoraSpec lora_spec(const config::LoraConfig& c) {
+  model::LoraSpec spec;
+  spec.r = c.r;
+  spec.alpha = c.alpha;
+  spec.dropout = c.dropout;
+  spec.targets = c.targets;
+  return spec;
 }
 
 void check_identical_across_ranks(const std::vector<at::Tensor>& tensors, dist::Communicator& comm) {

@@ -68,7 +68,12 @@ TEST(DemoDataCli, WritesDeterministicFilesAndReports) {
     const std::string id = s["id"];
     EXPECT_EQ(domain_synsets.count(id.substr(0, id.rfind('-'))), 0u) << id;
     EXPECT_TRUE(s["topic"] == "medicine" || s["topic"] == "surgery") << s;
+    // and a multiple-choice question for `evaluate`: its output among the options
+    if (!s.contains("options")) continue;
+    ASSERT_GE(s["options"].size(), 2u) << s;
+    EXPECT_EQ(s["options"][s["answer"].get<size_t>()], s["output"]) << s;
   }
+  for (const auto& s : pool) EXPECT_FALSE(s.contains("options")) << s;
   // "Select" every other pool sample and count its topic here.
   for (size_t k = 0; k < pool.size(); k += 2) {
     ids.push_back(pool[k]["id"]);

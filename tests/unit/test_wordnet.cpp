@@ -246,6 +246,25 @@ TEST(WordNet, DrawIsDisjointLabelledAndDeterministic) {
       ASSERT_FALSE(s.topics.empty());
       for (const auto& t : s.topics) EXPECT_TRUE(t == "medicine" || t == "surgery") << s.id;
     }
+    // Each test sample is a question: its output at `answer` among distinct
+    // outputs of test or pool samples of its kind.
+    std::map<std::string, std::set<std::string>> outputs_of_kind;
+    for (const auto* part : {&set.test, &set.pool})
+      for (const auto& s : *part) outputs_of_kind[s.kind].insert(s.output);
+    for (const auto& s : set.test) {
+      if (s.options.empty()) {
+        EXPECT_EQ(outputs_of_kind[s.kind].size(), 1u) << s.id;  // none only when no other output of its kind exists
+        continue;
+      }
+      EXPECT_EQ(s.options.size(), std::min<size_t>(wn::kDistractors, outputs_of_kind[s.kind].size() - 1) + 1) << s.id;
+      ASSERT_LT(s.answer, s.options.size()) << s.id;
+      EXPECT_EQ(s.options[s.answer], s.output) << s.id;
+      EXPECT_EQ(std::set<std::string>(s.options.begin(), s.options.end()).size(), s.options.size()) << s.id;
+      for (const auto& o : s.options) EXPECT_EQ(outputs_of_kind[s.kind].count(o), 1u) << s.id << ": " << o;
+      EXPECT_NE(wn::sample_json_line(s).find("\"answer\":"), std::string::npos);
+    }
+    for (const auto& s : set.domain) EXPECT_TRUE(s.options.empty()) << s.id;
+    for (const auto& s : set.pool) EXPECT_TRUE(s.options.empty()) << s.id;
     // Its size does not change the other two.
     wn::DemoOptions no_test = opt;
     no_test.test_size = 0;
@@ -344,6 +363,16 @@ TEST(WordNet, RealDatabaseSmoke) {
   EXPECT_EQ(fnv1a(jsonl(set.domain)), 0xb1f2241c2962e56cULL);
   EXPECT_EQ(jsonl(set.pool).size(), 1162624u);
   EXPECT_EQ(fnv1a(jsonl(set.pool)), 0x403c3e420e340a5dULL);
+  // Every test sample is a 4-way question, its answer anywhere: the other 199
+  // test samples hold at least 3 other outputs of every kind, or the pool does.
+  std::map<size_t, size_t> answers;
+  for (const auto& s : set.test) {
+    ASSERT_EQ(s.options.size(), 4u) << s.id;
+    EXPECT_EQ(s.options[s.answer], s.output) << s.id;
+    ++answers[s.answer];
+  }
+  EXPECT_EQ(answers.size(), 4u);
+  for (const auto& [at, n] : answers) EXPECT_GT(n, 30u) << at;  // about 50 each
   const auto members = wn::topic_members(db, "medicine");
   for (const char* m : {"medicine", "surgery", "pathology", "psychiatry", "dentistry"})
     EXPECT_NE(std::find(members.begin(), members.end(), m), members.end()) << m;

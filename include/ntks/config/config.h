@@ -23,6 +23,9 @@ enum class Schedule { cosine, linear, constant };
 enum class IndexKind { flat, ivf };
 enum class GradOutput { logit_sum, log_likelihood };
 enum class ScoreRule { ntk, lda };
+enum class SelectMethod { ntk, knn, random, less, dsir, tsds };
+enum class LessReduce { max, mean };
+enum class DsirResampleMode { gumbel, top_k };
 enum class StoreDType { fp32, fp16 };
 
 struct RunConfig {
@@ -138,6 +141,75 @@ struct ScoreConfig {
 
 struct SelectConfig {
   std::int64_t size = 9000;      ///< selected candidates M (paper: 9K)
+  /// ntk: NTK-Selector (every stage). The paper's baselines, through the same
+  /// stages and outputs: knn, the pre-selection alone (its M most relevant);
+  /// random, M candidates drawn with run.seed from the whole corpus (no model:
+  /// the same draw for every domain set); less, LESS (see LessConfig); dsir,
+  /// DSIR's hashed n-gram importance weights (DsirConfig, no model); tsds,
+  /// TSDS's optimal-transport alignment of the embeddings (TsdsConfig).
+  SelectMethod method = SelectMethod::ntk;
+};
+
+/// select.method less (LESS, xia2024less, as the paper's appendix A.6.2 runs
+/// it): the warm-up trains the LoRA adapter on a random sample of the
+/// candidates (not the domain set); the candidates' projected gradients of the
+/// loss are Adam directions from its optimizer state, the domain's plain
+/// (SGD) gradients; a candidate scores the cosine to the domain samples,
+/// reduced over them.
+struct LessConfig {
+  std::int64_t warmup_samples = 2000;  ///< candidates the warm-up trains on, drawn with run.seed (paper: 2K, 0.1% of the pool)
+  LessReduce reduce = LessReduce::max; ///< over domain samples: max (LESS's max over targets) or mean
+};
+
+/// LoRA fine-tuning of the model on a training mixture (`ntk-select
+/// finetune`): the paper's Table 5 settings by default; the adapter's shape is
+/// lora.* (shared with the warm-up and the gradients).
+struct FinetuneConfig {
+  std::string data;                 ///< JSONL training set; empty: RUN/select/mixture.jsonl (checked against RUN/select/report.json)
+  std::string out;                  ///< adapter folder (PEFT files, logs, finetune.json); empty: RUN/finetune/adapter
+  std::int64_t epochs = 3;          ///< passes over the training set (paper: 3)
+  std::int64_t max_steps = 0;       ///< stop (and end the schedule) after this many steps; 0: all epochs
+  double lr = 5e-4;                 ///< peak AdamW learning rate (paper: 5e-4)
+  Schedule schedule = Schedule::cosine;  ///< after the linear warm-up (paper: cosine)
+  double warmup_ratio = 0.03;       ///< share of steps with linear warm-up (paper: 0.03)
+  double weight_decay = 0;          ///< AdamW weight decay (paper: 0)
+  double max_grad_norm = 1.0;       ///< gradient clipping; 0 disables
+  std::int64_t batch_size = 8;      ///< samples per micro-batch at most (paper: 8 per device)
+  std::int64_t grad_accum = 8;      ///< micro-batches per step; a step uses batch_size x grad_accum samples over all ranks (paper: 8)
+  std::int64_t checkpoint_every = 100;  ///< steps between checkpoints (resume after a kill); 0: only on SIGTERM
+  std::int64_t seed = 0;            ///< LoRA init, dropout and data order; 0: run.seed
+};
+
+/// Scoring a held-out test set with the model and an adapter (`ntk-select evaluate`).
+struct EvaluateConfig {
+  std::string test;                 ///< JSONL test set
+  std::string adapter;              ///< PEFT adapter folder; empty: finetune.out (RUN/finetune/adapter); none: the base model
+  std::string out;                  ///< JSON result; empty: RUN/evaluate/result.json
+  std::int64_t batch_size = 8;      ///< samples per forward batch
+  bool accuracy = false;            ///< require answer options on every test line (they are scored wherever present)
+};
+
+/// select.method dsir (DSIR, xie2023dsir): hashed n-gram bag-of-words models
+/// of the domain set and of the pool, each candidate weighted by their ratio.
+struct DsirConfig {
+  std::int64_t buckets = 10000;   ///< hash buckets (DSIR: 10,000)
+  std::int64_t ngram = 2;         ///< n-grams of orders 1 .. ngram (2: unigrams and bigrams)
+  double smoothing = 0;           ///< pseudo-count on every domain bucket (DSIR's target_laplace_smoothing)
+  std::int64_t min_words = 0;     ///< candidates with fewer words are never drawn (DSIR's documents: 100)
+  DsirResampleMode resample = DsirResampleMode::gumbel;  ///< gumbel: drawn in proportion to the weights (DSIR's default); top_k
+};
+
+/// select.method tsds (TSDS, liu2024tsds): candidates drawn in proportion to
+/// an optimal-transport alignment of the embeddings to the domain's, with a
+/// kernel-density diversity term (defaults: TSDS's recommended settings).
+struct TsdsConfig {
+  double alpha = 0.5;             ///< alignment-diversity trade-off in [0, 1]
+  double c = 5.0;                 ///< scale constant C
+  double sigma = 0.75;            ///< kernel size of the density estimate; 0: no diversity term
+  std::int64_t max_k = 5000;      ///< prefetched neighbours per domain sample (capped at N/10)
+  std::int64_t kde_k = 1000;      ///< density neighbourhood (capped at N/10)
+  bool center = true;             ///< centre the embeddings on the candidates' mean first (ours)
+  bool normalize = true;          ///< then scale them to unit length (ours)
 };
 
 struct StoreConfig {
@@ -157,6 +229,11 @@ struct Config {
   GradsConfig grads;
   ScoreConfig score;
   SelectConfig select;
+  LessConfig less;
+  DsirConfig dsir;
+  TsdsConfig tsds;
+  FinetuneConfig finetune;
+  EvaluateConfig evaluate;
   StoreConfig store;
 };
 

@@ -30,6 +30,9 @@ NTKS_ENUM_NAMES(Schedule, "cosine"sv, "linear"sv, "constant"sv)
 NTKS_ENUM_NAMES(IndexKind, "flat"sv, "ivf"sv)
 NTKS_ENUM_NAMES(GradOutput, "logit_sum"sv, "log_likelihood"sv)
 NTKS_ENUM_NAMES(ScoreRule, "ntk"sv, "lda"sv)
+NTKS_ENUM_NAMES(SelectMethod, "ntk"sv, "knn"sv, "random"sv, "less"sv, "dsir"sv, "tsds"sv)
+NTKS_ENUM_NAMES(DsirResampleMode, "gumbel"sv, "top_k"sv)
+NTKS_ENUM_NAMES(LessReduce, "max"sv, "mean"sv)
 NTKS_ENUM_NAMES(StoreDType, "fp32"sv, "fp16"sv)
 #undef NTKS_ENUM_NAMES
 

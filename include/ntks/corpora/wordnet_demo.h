@@ -13,7 +13,10 @@
 // round(share * pool_size) other on-topic ones and the rest off-topic, then is
 // shuffled; the held-out test set takes the next test_size on-topic synsets
 // (none in the domain set or the pool). The test set is drawn after the
-// other two, so they do not depend on its size. Shuffles are Fisher-Yates on SplitMix64 (select/shuffle.h), so the
+// other two, so they do not depend on its size. Each test sample is also a
+// multiple-choice question: its output among 3 distractors, the outputs of
+// other test samples of the same kind (of pool samples of that kind when
+// fewer exist), drawn with the seed, the true one's position drawn too. Shuffles are Fisher-Yates on SplitMix64 (select/shuffle.h), so the
 // files are byte-identical for a seed on every platform.
 
 #include <cstdint>
@@ -33,6 +36,11 @@ struct Sample {
   std::string output;
   std::vector<std::string> topics;  ///< topic names of the synset's label; empty: general
   size_t synset = 0;                ///< index in Database::synsets()
+  std::string kind;                 ///< define, example, reverse, synonyms, hypernym or antonym
+  /// Test samples: the output and its distractors (empty: none; a sample
+  /// without a distractor of its kind gets none), and the output's index.
+  std::vector<std::string> options;
+  size_t answer = 0;
 };
 
 /// Whether a synset supports any kind (it has a definition, an example, a
@@ -45,7 +53,8 @@ bool make_sample(const Database& db, size_t index, const std::vector<std::vector
                  Sample& out);
 
 /// One JSONL line (with "\n"): id, instruction, input, output, topic (first
-/// label's topic or "general"), topics (all of them).
+/// label's topic or "general"), topics (all of them), and options and answer
+/// when the sample has options.
 std::string sample_json_line(const Sample& s);
 
 struct DemoOptions {
@@ -64,6 +73,9 @@ struct DemoSet {
   size_t on_topic_synsets = 0, off_topic_synsets = 0, mixed_synsets = 0;  ///< eligible synsets by class
   double natural_share = 0;          ///< on / (on + off)
 };
+
+/// Distractors per multiple-choice test sample.
+constexpr size_t kDistractors = 3;
 
 /// Draws the domain set, the pool and the test set (see above). Throws
 /// UsageError when the topic is unknown or has too few synsets for the sizes asked.

@@ -67,6 +67,9 @@ class Decoder {
   const LoraSpec& lora_spec() const;
   /// The adapter's tensors in layer-major, module, A-before-B order.
   std::vector<at::Tensor> lora_parameters() const;
+  /// Their names in the same order, "layers.N.<module>.lora_A|lora_B" (the
+  /// optimizer files of checkpoints and of the warm-up use them).
+  std::vector<std::string> lora_parameter_names() const;
   void remove_lora();
   /// Records the spec of an adapter whose weights were set module by module
   /// (load_adapter does this).

@@ -56,8 +56,12 @@ std::string manifest_path(const config::Config& cfg, const std::string& stage);
 /// they do. Reads files: call it on one rank.
 std::string stale_reason(const config::Config& cfg, const std::string& stage, const StageOptions& options);
 
+/// plan_run's word for a stage select.method does not use (random needs no
+/// model, knn no gradients): skipped without looking at its files.
+inline constexpr const char* kNotNeeded = "-";
+
 /// What `run` does with stages 0..options.size()-1: for each, empty to skip
-/// it (up to date), else why it runs. Stages from `forced_from` on run for
+/// it (up to date), kNotNeeded to skip it unused, else why it runs. Stages from `forced_from` on run for
 /// `forced_why` (--from, --force); once one stage runs, every later one does,
 /// since it reads what that one rewrites. options[i]: stage i's options.
 std::vector<std::string> plan_run(const config::Config& cfg, const std::vector<StageOptions>& options,

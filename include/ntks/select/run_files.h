@@ -9,6 +9,7 @@ namespace ntks::select {
 struct RunFiles {
   std::string dir;  ///< RUN
 
+  std::string embed_domain() const;       ///< RUN/embed/domain.h5
   std::string grads_domain() const;       ///< RUN/grads/domain.h5
   std::string grads_domain_mean() const;  ///< RUN/grads/domain_mean.h5
   std::string grads_candidates() const;   ///< RUN/grads/candidates.json

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ntks/config/config.h"
 
@@ -21,6 +22,16 @@ struct ScoreOptions {
   std::int64_t chunk_rows = 0;  ///< rows read at once per rank; 0: about 32 MiB of them
   config::ScoreRule rule = config::ScoreRule::ntk;  ///< score.rule
   double shrink = 0.1;          ///< score.shrink (lda)
+  /// select.method: ntk scores gradients (above); the baselines score what
+  /// baseline_scores.h says, from the pre-selection (knn) or the corpus (random).
+  config::SelectMethod method = config::SelectMethod::ntk;
+  std::vector<std::string> candidate_files;  ///< data.candidates (random)
+  config::DataConfig data;                   ///< how records parse (random)
+  std::uint64_t seed = 0;                    ///< run.seed (random)
+  bool less_max = true;                      ///< less.reduce: max (else mean) over domain samples
+  std::vector<std::string> domain_files;     ///< data.domain (dsir)
+  config::DsirConfig dsir;                   ///< dsir.*
+  config::TsdsConfig tsds;                   ///< tsds.*
 };
 
 struct ScoreSummary {
@@ -30,7 +41,9 @@ struct ScoreSummary {
   bool preselected = false;      ///< checked against RUN/preselect/preselected.h5
   double min = 0, max = 0, mean = 0;  ///< of the scores (rank 0 only)
   config::ScoreRule rule = config::ScoreRule::ntk;
+  config::SelectMethod method = config::SelectMethod::ntk;
   double lambda = 0;             ///< lda: the ridge used
+  std::int64_t skipped = 0;      ///< random: corpus lines that are not records (data.on_error skip)
 };
 
 /// Collective over `comm`. Rank 0 first checks the inputs (both grads files

@@ -12,10 +12,13 @@
 //                          -1 without RUN/preselect/preselected.h5),
 //                        mean_distance float64 (NaN without it);
 //                      attributes format = "ntks-selection", format_version = 1, metadata
-//   mixture.jsonl      the domain lines used (the rows of RUN/grads/domain.h5:
-//                      domain lines skipped as bad input are not in it) and
-//                      the selected lines, shuffled with run.seed (mixture.h)
-//   report.json        counts, score statistics, output sizes, input fingerprints;
+//   mixture.jsonl      the domain lines used (the rows of RUN/grads/domain.h5
+//                      for ntk, of RUN/embed/domain.h5 for knn, every line
+//                      that parses as a record for random: domain lines
+//                      skipped as bad input are not in it) and the selected
+//                      lines, shuffled with run.seed (mixture.h)
+//   report.json        counts, score statistics, output sizes, the mixture's
+//                      size and XXH3 (finetune checks them), input fingerprints;
 //                      written last
 //
 // Runs in one process (rank 0); every file is written as "<path>.partial" and
@@ -25,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "ntks/config/config.h"
 #include "ntks/data/corpus_index.h"
 
 namespace ntks::select {
@@ -36,6 +40,8 @@ struct SelectOptions {
   std::vector<std::string> domain_files;     ///< data.domain
   std::vector<std::string> candidate_files;  ///< data.candidates
   data::IndexOptions index;                  ///< how records are indexed and named (data.fields.id)
+  config::SelectMethod method = config::SelectMethod::ntk;  ///< select.method: where the domain lines come from
+  config::DataConfig data;                   ///< how domain records parse (random)
 };
 
 struct ScoreStats {

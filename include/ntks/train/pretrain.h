@@ -8,7 +8,7 @@
 // and biases, linear warm-up then cosine, clipping, one gradient allreduce a
 // step over the ranks. The run folder RUN/pretrain/ (RUN = run.dir) holds
 //   checkpoints/step-N/   resumable checkpoints (checkpoint.h), the newest two
-//   train_log.jsonl       one line per step: step, epoch, lr, loss, grad_norm, tokens, seconds
+//   train_log.jsonl       one line per step: step, epoch, lr, loss, grad_norm, samples, tokens, tokens_seen, seconds
 //   eval_log.jsonl        one line per held-out evaluation: step, loss, perplexity, tokens
 //   loss_curve.svg        training loss and held-out loss against tokens seen
 // and the trained model goes to pretrain.out (default RUN/pretrain/model):
@@ -58,11 +58,8 @@ struct PretrainOutcome {
 /// Runs on every rank of `comm`; rank 0 writes the files.
 PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, const PretrainRequest& request);
 
-/// The identity of a pretraining run as a JSON object (see above).
+/// The identity of a pretraining run as a JSON object (see above and
+/// identity.h).
 std::string pretrain_identity(const config::Config& cfg);
-
-/// "pretrain.lr: 0.001 -> 0.002; corpus /d/a.jsonl changed" between two
-/// identities; empty when they are equal.
-std::string identity_differences(const std::string& before, const std::string& now);
 
 }  // namespace ntks::train

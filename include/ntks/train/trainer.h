@@ -93,6 +93,9 @@ struct TrainResult {
   double first_loss = 0, last_loss = 0;  ///< of the first and last step this run took
   double seconds = 0;
   int64_t tokens = 0;         ///< tokens trained on by this run (all ranks)
+  /// AdamW's moments after the last step, in the ParameterSet's order (LESS
+  /// preconditions its candidate gradients with the warm-up's).
+  std::vector<at::Tensor> first_moments, second_moments;
 };
 
 /// The tensors one run trains (leaves on the decoder's device; the loop turns
@@ -140,6 +143,9 @@ TrainResult train(model::Decoder& decoder, const ParameterSet& params, const std
 /// rank after each step.
 TrainResult train_lora(model::Decoder& decoder, const std::vector<data::Sample>& samples, const TrainOptions& options,
                        dist::Communicator& comm, const std::function<void(const StepLog&)>& on_step = {});
+
+/// The adapter a LoRA run trains: the shape the lora.* keys give.
+model::LoraSpec lora_spec(const config::LoraConfig& c);
 
 /// Throws DistError unless `tensors` hold the same bytes on every rank
 /// (a 64-bit hash compared by allreduce).

@@ -1,4 +1,4 @@
-#include "train/pretrain_logs.h"
+#include "train/train_logs.h"
 
 #include <filesystem>
 #include <sstream>
@@ -8,13 +8,12 @@
 #include "ntks/util/svg_plot.h"
 
 namespace ntks::train::detail {
-namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<nlohmann::json> read_lines(const std::string& path) {
+std::vector<nlohmann::json> read_step_log(const std::string& path) {
   std::vector<nlohmann::json> out;
-  if (!fs::exists(path)) return out;
+  if (path.empty() || !fs::exists(path)) return out;
   std::istringstream in(read_file(path));
   size_t n = 0;
   for (std::string line; std::getline(in, line);) {
@@ -30,11 +29,15 @@ std::vector<nlohmann::json> read_lines(const std::string& path) {
   return out;
 }
 
-}  // namespace
+nlohmann::json step_line(const StepLog& s, int64_t tokens_seen) {
+  return {{"step", s.step},       {"epoch", s.epoch},   {"lr", s.lr},
+          {"loss", s.loss},       {"grad_norm", s.grad_norm}, {"samples", s.samples},
+          {"tokens", s.tokens},   {"tokens_seen", tokens_seen}, {"seconds", s.seconds}};
+}
 
 StepLogFile::StepLogFile(std::string path, int64_t keep_through_step) : path_(std::move(path)) {
   std::string kept;
-  for (const nlohmann::json& j : read_lines(path_)) {
+  for (const nlohmann::json& j : read_step_log(path_)) {
     if (j.value("step", int64_t{-1}) > keep_through_step) break;
     kept += j.dump() + "\n";
     last_ = j;
@@ -51,22 +54,29 @@ void StepLogFile::append(const nlohmann::json& line) {
   last_ = line;
 }
 
-void write_loss_curve(const std::string& run_dir) {
-  util::PlotSeries train{"training loss", "#1f77b4"}, eval{"held-out loss", "#d62728"};
+void write_loss_curve(const std::string& train_log, const std::string& eval_log, const std::string& svg,
+                      const LossCurve& curve) {
+  util::PlotSeries train, eval;
+  train.label = "training loss";
+  train.color = "#1f77b4";
+  eval.label = "held-out loss";
+  eval.color = "#d62728";
   eval.markers = true;
-  for (const auto& j : read_lines((fs::path(run_dir) / "train_log.jsonl").string())) {
-    train.x.push_back(j.value("tokens_seen", 0.0) / 1e6);
+  for (const auto& j : read_step_log(train_log)) {
+    train.x.push_back(j.value(curve.x_key, 0.0) * curve.x_scale);
     train.y.push_back(j.value("loss", 0.0));
   }
-  for (const auto& j : read_lines((fs::path(run_dir) / "eval_log.jsonl").string())) {
-    eval.x.push_back(j.value("tokens_seen", 0.0) / 1e6);
+  for (const auto& j : read_step_log(eval_log)) {
+    eval.x.push_back(j.value(curve.x_key, 0.0) * curve.x_scale);
     eval.y.push_back(j.value("loss", 0.0));
   }
+  std::vector<util::PlotSeries> series = {train};
+  if (!eval_log.empty()) series.push_back(eval);
   util::PlotOptions o;
-  o.title = "pretraining: next-token loss";
-  o.x_label = "tokens seen (millions)";
-  o.y_label = "loss (nats per token)";
-  write_file_atomic((fs::path(run_dir) / "loss_curve.svg").string(), util::svg_line_chart({train, eval}, o));
+  o.title = curve.title;
+  o.x_label = curve.x_label;
+  o.y_label = curve.y_label;
+  write_file_atomic(svg, util::svg_line_chart(series, o));
 }
 
 }  // namespace ntks::train::detail
