@@ -26,6 +26,7 @@
 #include "ntks/select/preselected.h"
 #include "ntks/train/checkpoint.h"
 #include "ntks/util/error.h"
+#include "ntks/util/files.h"
 
 namespace ntks::cli {
 namespace {
@@ -48,6 +49,17 @@ nlohmann::json grads_stage(const config::Config& cfg) {
 // The Adam state the LESS warm-up left beside its adapter, flattened in the
 // gradient layout.
 features::AdamPreconditioner less_preconditioner(const StageSetup& s) {
+  const fs::path info = fs::path(s.adapter) / "warmup.json";
+  const fs::path state = fs::path(s.adapter) / "optimizer.safetensors";
+  std::string trained_on;
+  if (fs::exists(info)) trained_on = nlohmann::json::parse(read_file(info.string())).value("trained_on", "");
+  if (trained_on != "candidates" || !fs::exists(state))
+    throw InputError(fmt::format("select.method less needs the LESS warm-up (trained on a sample of the candidates, "
+                                 "with its optimizer state), but {} {}: run `ntk-select warmup --set "
+                                 "select.method=less` first (`ntk-select run` does)",
+                                 s.adapter,
+                                 trained_on.empty() ? "has no warmup.json or optimizer.safetensors"
+                                                    : "was trained on the " + trained_on + " set"));
   train::Checkpoint c;
   c.folder = s.adapter;
   const train::ResumeState r = train::read_resume_state(c, s.dec.lora_parameter_names(), s.dec.lora_parameters());

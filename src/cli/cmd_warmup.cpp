@@ -24,6 +24,7 @@
 #include "ntks/train/checkpoint.h"
 #include "ntks/train/trainer.h"
 #include "ntks/util/error.h"
+#include "ntks/util/files.h"
 
 namespace ntks::cli {
 namespace {
@@ -123,6 +124,13 @@ int run(Context& ctx) {
     // Adam directions with it (features/project.h).
     train::write_moments(work_dir.string(), decoder.lora_parameter_names(), result.first_moments,
                          result.second_moments, result.steps);
+    // What the adapter was trained on: LESS's gradients need its own warm-up.
+    write_file_atomic((work_dir / "warmup.json").string(),
+                      nlohmann::json{{"trained_on", less ? "candidates" : "domain"},
+                                     {"samples", samples.size()},
+                                     {"steps", result.steps}}
+                              .dump(2) +
+                          "\n");
     fs::remove_all(final_dir);
     fs::rename(work_dir, final_dir);
     std::cout << fmt::format("warmup: {} samples, {} epoch(s), {} step(s) on {} rank(s), loss {:.4f} -> {:.4f}, "
@@ -156,6 +164,7 @@ Command warmup_command() {
       "Writes RUN/warmup/ (RUN = run.dir), built as RUN/warmup.partial/ and renamed when complete:\n"
       "  adapter_config.json, adapter_model.safetensors   the PEFT adapter (loads in HF PEFT)\n"
       "  optimizer.safetensors  AdamW's moments after the last step (LESS preconditions with them)\n"
+      "  warmup.json       what it trained on (domain, or candidates for LESS), samples, steps\n"
       "  train_log.jsonl   one line per step: step, epoch, lr, loss, grad_norm, samples\n"
       "  skipped.jsonl     domain lines that did not become samples (data.on_error: skip)\n"
       "and prints a one-line summary on stdout.";

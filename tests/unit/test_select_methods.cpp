@@ -160,6 +160,13 @@ TEST(SelectMethods, LessWarmsUpOnCandidatesAndScoresAdamDirectionsByCosine) {
   EXPECT_NE(r.output.find("2 stage(s) ran, 2 up to date"), std::string::npos) << r.output;
   ref = run_command(kPython + " " + f.dir.file("less_ref.py") + " " + f.run_dir("less") + " mean");
   EXPECT_EQ(ref.output, "ok\n") << ref.output;
+  // LESS's gradients refuse a warm-up that trained on the domain set.
+  ASSERT_EQ(f.ntks("ntkwarm", "warmup").status, 0);
+  r = f.ntks("ntkwarm", "grads --set select.method=less");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("was trained on the domain set: run `ntk-select warmup --set select.method=less`"),
+            std::string::npos)
+      << r.output;
   // The same selection on 3 ranks.
   const std::string one = read_file(f.run_dir("less") + "/select/selected_ids.txt");
   r = f.ntks("less3", "run --set select.method=less --set less.warmup_samples=10 --set less.reduce=mean",
