@@ -15,6 +15,7 @@
 #include "command.h"
 #include "inputs.h"
 #include "stage_common.h"
+#include "stage_rows.h"
 #include "ntks/features/embed.h"
 #include "ntks/features/feature_job.h"
 #include "ntks/features/feature_set.h"
@@ -28,12 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const nlohmann::json kEmbedStage = {{"name", "embed"}};
-
-features::ComputeRows embed_rows(const config::Config& cfg, StageSetup& s) {
-  return [&cfg, &s](const std::vector<data::Sample>& samples) {
-    return features::embed_samples(s.dec, samples, cfg.embed.batch_tokens);
-  };
-}
 
 // Whether the feature set at `path` exists, opens (every shard complete, with
 // the rows its index recorded) and was made with `metadata`.
@@ -73,10 +68,10 @@ void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   log::info("candidates: shard {} of {}: records [{}, {}) of {}", shard, total, mine.begin, mine.end, index.size());
   std::vector<int64_t> records(static_cast<size_t>(mine.size()));
   std::iota(records.begin(), records.end(), mine.begin);
-  run_job(ctx, s, "embed",
-          make_job(cfg, out, skip, "embeddings", metadata, s.dec.config().hidden_size, std::move(records), mine.begin,
-                   "embed candidates"),
-          index, embed_rows(cfg, s));
+  features::FeatureJob job = make_job(cfg, out, skip, "embeddings", metadata, s.dec.config().hidden_size,
+                                      std::move(records), mine.begin, "embed candidates");
+  add_forecast(job, cfg, "embed", index.size(), total);
+  run_job(ctx, s, "embed", std::move(job), index, embed_rows(cfg, s));
   ctx.comm.barrier();
   if (ctx.comm.is_root()) {
     if (features::write_feature_set_index(dir, "candidates", total)) {

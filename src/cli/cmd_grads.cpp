@@ -18,6 +18,7 @@
 #include "command.h"
 #include "inputs.h"
 #include "stage_common.h"
+#include "stage_rows.h"
 #include "ntks/config/enums.h"
 #include "ntks/features/feature_set.h"
 #include "ntks/features/project.h"
@@ -32,8 +33,6 @@ namespace ntks::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool less_method(const config::Config& cfg) { return cfg.select.method == config::SelectMethod::less; }
 
 nlohmann::json grads_stage(const config::Config& cfg) {
   nlohmann::json j = {{"name", "grads"},
@@ -72,39 +71,6 @@ features::AdamPreconditioner less_preconditioner(const StageSetup& s) {
   p.m = torch::cat(m).to(s.dec.device(), at::kFloat);
   p.v = torch::cat(v).to(s.dec.device(), at::kFloat);
   return p;
-}
-
-// Rows of `samples` in their order: batches of at most grads.batch_size
-// samples of similar length.
-// With `precondition`, Adam directions of the loss (LESS's candidates); under
-// select.method less the domain's rows are gradients of the loss too.
-features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const features::Projector* projector,
-                                 const features::AdamPreconditioner* precondition = nullptr) {
-  const config::GradOutput output = less_method(cfg) ? config::GradOutput::log_likelihood : cfg.grads.output;
-  const double scale = less_method(cfg) ? -cfg.grads.scale : cfg.grads.scale;  // the loss: minus the log-likelihood
-  return [&cfg, &s, projector, precondition, output, scale](const std::vector<data::Sample>& samples) {
-    std::vector<int64_t> lengths;
-    for (const data::Sample& x : samples) lengths.push_back(static_cast<int64_t>(x.ids.size()));
-    const int64_t dim = projector ? projector->dim() : features::lora_parameter_count(s.dec);
-    at::Tensor out = at::empty({static_cast<int64_t>(samples.size()), dim}, at::kFloat);
-    for (const auto& rows : features::batches_by_tokens(lengths, INT64_MAX, cfg.grads.batch_size)) {
-      std::vector<const data::Sample*> batch;
-      std::vector<int64_t> positions;
-      for (size_t r : rows) {
-        batch.push_back(&samples[r]);
-        positions.push_back(static_cast<int64_t>(r));
-      }
-      const features::Batch b = features::make_batch(batch, s.dec.device());
-      const at::Tensor scored = features::scored_token_counts(b);
-      for (size_t i = 0; i < batch.size(); ++i)
-        if (scored[static_cast<int64_t>(i)].item<int64_t>() == 0)
-          throw InputError(fmt::format("{}: its only response token is the first token, which no position predicts",
-                                       batch[i]->id));
-      const at::Tensor g = features::batch_features(s.dec, b, output, scale, projector, precondition).cpu();
-      out.index_copy_(0, at::tensor(positions, at::kLong), g);
-    }
-    return out;
-  };
 }
 
 // The candidates of an --ids-file (ascending record indices).
@@ -194,11 +160,11 @@ void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const
   const std::string out = features::shard_file(dir, "candidates", shard, total);
   const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
   log::info("candidates: shard {} of {}: {} of {} candidates", shard, total, mine.size(), all.size());
-  run_job(ctx, s, "grads",
-          make_job(cfg, out, skip, "grads", metadata, dim,
-                   std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end), mine.begin,
-                   "grads candidates"),
-          index, grads_rows(cfg, s, projector, precondition));
+  features::FeatureJob job =
+      make_job(cfg, out, skip, "grads", metadata, dim, std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end),
+               mine.begin, "grads candidates");
+  add_forecast(job, cfg, "grads", static_cast<int64_t>(all.size()), total);
+  run_job(ctx, s, "grads", std::move(job), index, grads_rows(cfg, s, projector, precondition));
   ctx.comm.barrier();
   if (ctx.comm.is_root() && features::write_feature_set_index(dir, "candidates", total))
     log::info("{}/candidates.json: all {} shards complete", dir, total);

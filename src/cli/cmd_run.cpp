@@ -12,6 +12,7 @@
 
 #include "command.h"
 #include "inputs.h"
+#include "run_forecast.h"
 #include "ntks/config/enums.h"
 #include "ntks/config/load.h"
 #include "ntks/log/log.h"
@@ -157,6 +158,7 @@ void print_summary(const config::Config& cfg, int ranks, const std::vector<pipel
 int run(Context& ctx) {
   const auto& names = pipeline::stage_names();
   const auto& a = ctx.args;
+  if (a["dry-run"].as<bool>()) return dry_run_forecast(ctx, a["dry-run-samples"].as<int64_t>());
   const size_t last = a.count("to") ? pipeline::stage_index(a["to"].as<std::string>(), "--to") : names.size() - 1;
   size_t forced_from = names.size();
   std::string forced_why;
@@ -251,7 +253,11 @@ Command run_command() {
       "the blocks they had committed. At the end: RUN/manifest.json (config hash, input\n"
       "fingerprints, versions, per-stage status and time) and one summary on stdout: counts\n"
       "and time per stage and where the selection is (RUN/select/).\n"
-      "With --reuse PREV (a refreshed corpus) a new run folder computes only what is new.";
+      "With --reuse PREV (a refreshed corpus) a new run folder computes only what is new.\n"
+      "Cost forecast: after the first block of candidates, embed and grads log their rate and the\n"
+      "forecast time of the whole stage on this rank count (RUN/forecast/embed.json, grads.json);\n"
+      "--dry-run measures the warm-up, embed, pre-selection and grads code on a short sample of\n"
+      "the candidates and prints the forecast of every stage without running any.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("from", po::value<std::string>(),
@@ -263,7 +269,14 @@ Command run_command() {
          "RUN folder of an earlier run on an older corpus (never this run's): its warm-up is copied when this "
          "run has none and it is still up to date, and embed and grads copy its rows for samples whose "
          "content is unchanged, computing only the new ones (their manifests count 'computed' and "
-         "'reused'). The earlier run is only read. cluster/cron/refresh uses this");
+         "'reused'). The earlier run is only read. cluster/cron/refresh uses this")
+        ("dry-run", po::bool_switch()->default_value(false),
+         "run no stage: time each model stage's own code on --dry-run-samples candidates spread over the "
+         "corpus (all ranks at once, with a fresh LoRA adapter) and print the forecast time of every stage for "
+         "the whole corpus, domain set and pre-selection on this hardware and rank count; written to "
+         "RUN/forecast/dry-run.json")
+        ("dry-run-samples", po::value<int64_t>()->default_value(32),
+         "candidates --dry-run times (at least 2; more: a steadier rate)");
   };
   c.run = run;
   return c;

@@ -40,10 +40,11 @@ at::Tensor row_sum(const store::FeatureReader& r) {
 
 }  // namespace
 
-StageSetup load_stage(Context& ctx) {
+StageSetup load_stage(Context& ctx) { return load_stage(ctx, ctx.args["adapter"].as<std::string>()); }
+
+StageSetup load_stage(Context& ctx, std::string adapter) {
   const config::Config& cfg = ctx.cfg;
   if (cfg.model.path.empty()) throw ConfigError("model.path is not set: the Hugging Face model folder");
-  std::string adapter = ctx.args["adapter"].as<std::string>();
   if (adapter.empty()) {
     adapter = (fs::path(cfg.run.dir) / "warmup").string();
     if (!fs::exists(fs::path(adapter) / "adapter_config.json"))
@@ -118,6 +119,17 @@ void add_reuse_option(po::options_description& o) {
       "RUN folder of an earlier run (never this run's): copy its rows for samples whose content is "
       "unchanged instead of computing them, where they were made with the same model, adapter and "
       "settings (a refreshed corpus: only new samples are computed; the manifest counts both)");
+}
+
+void add_forecast(features::FeatureJob& job, const config::Config& cfg, const std::string& stage,
+                  int64_t whole_records, int shards) {
+  job.stage = stage;
+  job.whole_records = whole_records;
+  job.shards = shards;
+  // Not in RUN/<stage>/: the stage manifests list what is there as outputs.
+  const fs::path dir = fs::path(cfg.run.dir) / "forecast";
+  fs::create_directories(dir);
+  job.forecast_path = (dir / (stage + ".json")).string();
 }
 
 features::FeatureJobResult run_job(Context& ctx, StageSetup& s, const std::string& stage, features::FeatureJob job,

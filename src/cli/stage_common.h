@@ -28,6 +28,8 @@ struct StageSetup {
 /// --adapter option: default RUN/warmup (InputError when it is missing), or
 /// "none".
 StageSetup load_stage(Context& ctx);
+/// The same with the adapter given: "" for RUN/warmup, "none", or a folder.
+StageSetup load_stage(Context& ctx, std::string adapter);
 
 /// This process's candidate shard and the shard count: array task --shard of
 /// --num-shards (0 of 1 without them) times the ranks, rank r of task i
@@ -47,6 +49,11 @@ std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const
 features::FeatureJob make_job(const config::Config& cfg, const std::string& out, const std::string& skip,
                               const std::string& kind, const std::string& metadata, int64_t dim,
                               std::vector<int64_t> records, int64_t first_position, std::string label);
+
+/// Makes `job` forecast the whole list of `whole_records` over `shards`
+/// shards after its first block, into RUN/forecast/<stage>.json.
+void add_forecast(features::FeatureJob& job, const config::Config& cfg, const std::string& stage,
+                  int64_t whole_records, int shards);
 
 /// run_feature_job() for one of `stage`'s jobs (embed, grads), copying the
 /// rows that the feature files of `--reuse RUN` (RUN/<stage>/*.h5) hold for

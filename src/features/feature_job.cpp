@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "ntks/features/forecast.h"
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
 #include "ntks/util/error.h"
@@ -86,6 +87,30 @@ at::Tensor block_rows(const FeatureJob& job, const std::vector<data::Sample>& sa
   if (!todo.empty())
     rows.index_copy_(0, at::tensor(where, at::kLong), checked(compute(todo), static_cast<int64_t>(todo.size())));
   return rows;
+}
+
+// After the first block that computed rows: its rate, and what it forecasts
+// for this job and for the whole list on every shard at that rate.
+void first_block_forecast(const FeatureJob& job, int64_t computed, double seconds, int64_t left) {
+  if (job.whole_records <= 0 || computed <= 0 || seconds <= 0) return;
+  StageForecast f;
+  f.stage = job.stage;
+  f.work = job.label;
+  f.samples = job.whole_records;
+  f.rate = static_cast<double>(computed) / seconds;
+  f.ranks = job.shards;
+  f.basis = fmt::format("first block: {} records in {:.2f}s", computed, seconds);
+  const std::string line =
+      fmt::format("{}: first block {:.3g} records/s; forecast {} for this shard's {} records left, {} for all {} "
+                  "records on {} shard(s)",
+                  job.label, f.rate, log::format_duration(static_cast<double>(left) / f.rate), left,
+                  log::format_duration(f.seconds()), f.samples, f.ranks);
+  if (job.first_position != 0) {
+    log::debug("{}", line);
+    return;
+  }
+  log::info("{}", line);
+  if (!job.forecast_path.empty()) write_forecast_json(job.forecast_path, {f}, "first block");
 }
 
 }  // namespace
@@ -177,15 +202,22 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
   // SIGTERM/SIGINT from here on: finish and commit the block in hand, then
   // stop (exit status 75); a rerun resumes after it (util/stop.h).
   util::StopScope stoppable;
+  bool forecast_done = false;
   // Blocks start at multiples of block_rows in the caller's whole list.
   for (int64_t begin = start; begin < n;) {
     const int64_t end = std::min(n, ((job.first_position + begin) / job.block_rows + 1) * job.block_rows -
                                         job.first_position);
     std::vector<int64_t> block(job.records.begin() + begin, job.records.begin() + end);
+    const double block_start = progress.elapsed();
     std::vector<data::Sample> samples;
     reader.read(block, [&](data::Sample&& s) { samples.push_back(std::move(s)); });
     int64_t reused = 0;
     const at::Tensor rows = block_rows(job, samples, compute, reused);
+    const auto computed = static_cast<int64_t>(samples.size()) - reused;
+    if (!forecast_done && computed > 0) {
+      forecast_done = true;
+      first_block_forecast(job, computed, progress.elapsed() - block_start, n - end);
+    }
     std::vector<uint64_t> keys;
     std::vector<std::string> ids;
     std::vector<int64_t> indices, tokens;

@@ -42,6 +42,14 @@ struct FeatureJob {
   /// Rows of an earlier run to copy by content hash instead of computing
   /// (none when null or empty). Only the samples it lacks reach ComputeRows.
   const RowReuse* reuse = nullptr;
+  /// Forecast after the first computed block (features/forecast.h): the
+  /// stage name, the whole list's size over every shard and the shard count
+  /// it extrapolates to. The job holding position 0 logs it and, with a
+  /// forecast_path, writes it there; whole_records 0: no forecast.
+  std::string stage;
+  int64_t whole_records = 0;
+  int shards = 1;
+  std::string forecast_path;
 };
 
 /// Rows [n, dim] (fp32, CPU) of `samples`, in their order.
