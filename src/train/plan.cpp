@@ -33,22 +33,34 @@ std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-std::vector<std::vector<size_t>> rank_micro_batches(const std::vector<size_t>& step_samples,
-                                                    const std::vector<int64_t>& lengths, int rank, int size,
-                                                    int64_t batch_size) {
-  NTKS_CHECK(size > 0 && rank >= 0 && rank < size && batch_size > 0, "rank {} of {}, batch size {}", rank, size,
-             batch_size);
+std::vector<std::vector<size_t>> step_micro_batches(const std::vector<size_t>& step_samples,
+                                                    const std::vector<int64_t>& lengths, int64_t batch_size) {
+  NTKS_CHECK(batch_size > 0, "batch size {}", batch_size);
   std::vector<size_t> sorted = step_samples;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [&](size_t a, size_t b) { return lengths.at(a) > lengths.at(b); });
-  std::vector<size_t> mine;
-  for (size_t i = static_cast<size_t>(rank); i < sorted.size(); i += static_cast<size_t>(size)) mine.push_back(sorted[i]);
   std::vector<std::vector<size_t>> batches;
-  for (size_t i = 0; i < mine.size(); i += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(mine.size(), i + static_cast<size_t>(batch_size));
-    batches.emplace_back(mine.begin() + static_cast<std::ptrdiff_t>(i), mine.begin() + static_cast<std::ptrdiff_t>(end));
+  for (size_t i = 0; i < sorted.size(); i += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(sorted.size(), i + static_cast<size_t>(batch_size));
+    batches.emplace_back(sorted.begin() + static_cast<std::ptrdiff_t>(i),
+                         sorted.begin() + static_cast<std::ptrdiff_t>(end));
   }
   return batches;
+}
+
+std::vector<size_t> rank_share(const std::vector<std::vector<size_t>>& micro, const std::vector<int64_t>& lengths,
+                               int rank, int size) {
+  NTKS_CHECK(size > 0 && rank >= 0 && rank < size, "rank {} of {}", rank, size);
+  std::vector<int64_t> load(static_cast<size_t>(size), 0);
+  std::vector<size_t> mine;
+  for (size_t m = 0; m < micro.size(); ++m) {
+    int64_t longest = 0;
+    for (size_t i : micro[m]) longest = std::max(longest, lengths.at(i));
+    const auto least = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[least] += longest * static_cast<int64_t>(micro[m].size());
+    if (least == static_cast<size_t>(rank)) mine.push_back(m);
+  }
+  return mine;
 }
 
 }  // namespace ntks::train

@@ -8,6 +8,7 @@
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
 #include "ntks/train/clip.h"
+#include "ntks/train/exact_sum.h"
 #include "ntks/train/loss.h"
 #include "ntks/train/plan.h"
 #include "ntks/train/schedule.h"
@@ -35,11 +36,11 @@ void check_options(const TrainOptions& o) {
     throw ConfigError(fmt::format("{}.weight_decay is {}: expected a value >= 0", k, o.adamw.weight_decay));
 }
 
-/// Seed of one micro-batch's dropout masks.
-uint64_t dropout_seed(uint64_t seed, int64_t step, int rank, size_t micro) {
+/// Seed of one micro-batch's dropout masks: keyed by the step and the
+/// micro-batch's place in it, never by the rank that computes it.
+uint64_t dropout_seed(uint64_t seed, int64_t step, size_t micro) {
   uint64_t s = mix_seed(seed ^ 0xD50F0D0Full);
   s = mix_seed(s ^ static_cast<uint64_t>(step));
-  s = mix_seed(s ^ static_cast<uint64_t>(rank));
   return mix_seed(s ^ static_cast<uint64_t>(micro));
 }
 
@@ -133,39 +134,40 @@ TrainResult train(model::Decoder& decoder, const ParameterSet& set, const std::v
       order_epoch = epoch;
     }
     const std::vector<size_t> step_set = step_set_of(order, s);
-    const auto micro = rank_micro_batches(step_set, lengths, comm.rank(), comm.size(), options.batch_size);
-
-    for (auto& p : params) p.mutable_grad() = at::Tensor();
-    double local_loss = 0;
-    for (size_t m = 0; m < micro.size(); ++m) {
-      if (fctx.training) torch::manual_seed(dropout_seed(options.seed, step, comm.rank(), m));
+    // The step's micro-batches are the same on any rank count; each rank
+    // computes its share and keeps every micro-batch's gradient (and loss
+    // sum) apart, so that exact_sum() adds them with the same bits whatever
+    // the split: the same weights on 1, 2 or 3 ranks.
+    const auto micro = step_micro_batches(step_set, lengths, options.batch_size);
+    std::vector<at::Tensor> vectors;
+    for (size_t m : rank_share(micro, lengths, comm.rank(), comm.size())) {
+      if (fctx.training) torch::manual_seed(dropout_seed(options.seed, step, m));
       std::vector<const data::Sample*> ptrs;
       for (size_t i : micro[m]) ptrs.push_back(&samples[i]);
       const features::Batch batch = features::make_batch(ptrs, decoder.device());
       const at::Tensor per_sample = response_nll(decoder, decoder.hidden_states(batch.ids, batch.mask, fctx), batch);
       const at::Tensor loss = per_sample.sum();
       loss.backward();
-      local_loss += loss.item<double>();
+      std::vector<at::Tensor> parts;
+      for (size_t i = 0; i < params.size(); ++i) {
+        const at::Tensor& g = params[i].grad();
+        parts.push_back(g.defined() ? g.reshape({-1}).to(at::kFloat) : torch::zeros({numels[i]}, fopts));
+        params[i].mutable_grad() = at::Tensor();
+      }
+      parts.push_back(loss.detach().reshape({1}).to(at::kFloat));
+      vectors.push_back(torch::cat(parts));
     }
 
-    // One allreduce: every gradient flattened, this rank's loss sum and
-    // whether it was asked to stop (so that all ranks stop after this step).
+    // Two allreduces: the largest magnitudes (with the stop request: all
+    // ranks stop after this step), then the fixed-point sums.
     const bool stop_here = hooks.on_stop && util::poll_stop();
-    std::vector<at::Tensor> parts;
-    for (size_t i = 0; i < params.size(); ++i) {
-      const at::Tensor& g = params[i].grad();
-      parts.push_back(g.defined() ? g.reshape({-1}).to(at::kFloat) : torch::zeros({numels[i]}, fopts));
-    }
-    parts.push_back(torch::tensor({local_loss, stop_here ? 1.0 : 0.0}, fopts));
-    at::Tensor flat = torch::cat(parts);
-    parts.clear();
-    for (auto& p : params) p.mutable_grad() = at::Tensor();  // the copy in `flat` is all that is needed now
-    comm.allreduce(flat, dist::ReduceOp::sum);
+    const ExactSumResult reduced = exact_sum(vectors, {total_numel, 1}, static_cast<int64_t>(micro.size()), stop_here,
+                                             fopts, comm);
+    vectors.clear();
     const auto count = static_cast<double>(step_set.size());
-    const double loss = flat[total_numel].item<double>() / count;
-    const bool stop = flat[total_numel + 1].item<double>() > 0;
-    at::Tensor grad = flat.narrow(0, 0, total_numel);
-    grad.div_(count);
+    const double loss = reduced.sum[total_numel].item<double>() / count;
+    const bool stop = reduced.flag;
+    at::Tensor grad = (reduced.sum.narrow(0, 0, total_numel) / count).to(at::kFloat);
     const double norm = clip_by_global_norm(grad, options.max_grad_norm);
     const double lr = learning_rate(options.schedule, options.lr, step, total_steps, result.warmup_steps);
     if (!std::isfinite(loss))

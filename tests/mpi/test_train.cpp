@@ -1,7 +1,7 @@
 // Data-parallel warm-up under mpirun (1, 2, 3 ranks): every rank ends with
 // bitwise identical LoRA weights, with and without dropout, including steps
-// that leave some ranks without samples; and with dropout 0 the weights match
-// a single-process run within floating-point tolerance.
+// that leave some ranks without samples; and the weights and losses have the
+// bits of a single-process run, with and without dropout.
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -11,6 +11,7 @@
 #include "../unit/model_fixture.h"
 #include "mpi_env.h"
 #include "ntks/model/decoder.h"
+#include "ntks/train/exact_sum.h"
 #include "ntks/train/trainer.h"
 #include "ntks/util/error.h"
 
@@ -77,21 +78,54 @@ TEST(MpiTrain, WeightsAreBitwiseIdenticalOnEveryRank) {
   }
 }
 
-TEST(MpiTrain, SameWeightsAsOneProcessWithoutDropout) {
-  ntks::testing::TempDir dir;
-  model::Decoder parallel = decoder(dir, 0), single = decoder(dir, 0);
-  const auto samples = samples_for_test(13, 50);
-  auto local = dist::make_local();
-  train::train_lora(parallel, samples, options(), ntks::testing::comm());
-  train::train_lora(single, samples, options(), *local);
-  const auto a = parallel.lora_parameters(), b = single.lora_parameters();
-  double moved = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-4, 1e-6)) << "tensor " << i << ": max diff "
-                                                         << (a[i] - b[i]).abs().max().item<double>();
-    if (i % 2 == 1) moved += a[i].abs().sum().item<double>();
+// Micro-batches fixed by the step, dropout keyed by (step, micro-batch) and
+// gradients summed exactly (train/exact_sum.h): the same bits as one process.
+TEST(MpiTrain, BitwiseTheWeightsOfOneProcessWithAndWithoutDropout) {
+  for (double dropout : {0.0, 0.2}) {
+    ntks::testing::TempDir dir;
+    model::Decoder parallel = decoder(dir, dropout), single = decoder(dir, dropout);
+    const auto samples = samples_for_test(13, 50);
+    auto local = dist::make_local();
+    std::vector<double> lp, ls;
+    train::train_lora(parallel, samples, options(), ntks::testing::comm(),
+                      [&](const train::StepLog& s) { lp.push_back(s.loss); });
+    train::train_lora(single, samples, options(), *local, [&](const train::StepLog& s) { ls.push_back(s.loss); });
+    const auto a = parallel.lora_parameters(), b = single.lora_parameters();
+    double moved = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_TRUE(torch::equal(a[i], b[i])) << "dropout " << dropout << " tensor " << i << ": max diff "
+                                            << (a[i] - b[i]).abs().max().item<double>();
+      if (i % 2 == 1) moved += a[i].abs().sum().item<double>();
+    }
+    EXPECT_GT(moved, 0);
+    EXPECT_EQ(lp, ls) << "dropout " << dropout;
   }
-  EXPECT_GT(moved, 0);
+}
+
+// exact_sum: vectors of mixed magnitudes dealt to the ranks in another order
+// sum to the bits one process gets, close to a float64 sum.
+TEST(MpiTrain, ExactSumHasTheSameBitsWhateverTheSplit) {
+  auto& c = ntks::testing::comm();
+  torch::manual_seed(4);
+  std::vector<at::Tensor> all;
+  for (int k = 0; k < 7; ++k) all.push_back(torch::randn({33}) * std::pow(10.0, k % 4 - 2));
+  std::vector<at::Tensor> mine, reversed(all.rbegin(), all.rend());
+  for (size_t k = static_cast<size_t>(c.rank()); k < all.size(); k += static_cast<size_t>(c.size())) mine.push_back(all[k]);
+  const auto opts = torch::TensorOptions().dtype(at::kFloat);
+  const auto spread = train::exact_sum(mine, {32, 1}, 7, c.rank() == c.size() - 1, opts, c);
+  auto local = dist::make_local();
+  const auto one = train::exact_sum(reversed, {32, 1}, 7, false, opts, *local);
+  EXPECT_TRUE(torch::equal(spread.sum, one.sum));
+  EXPECT_TRUE(spread.flag) << "the last rank's flag reaches every rank";
+  EXPECT_FALSE(one.flag);
+  at::Tensor exact = at::zeros({33}, at::kDouble);
+  for (const auto& v : all) exact += v.to(at::kDouble);
+  EXPECT_LT((one.sum - exact).abs().max().item<double>(), 1e-15 * exact.abs().max().item<double>());
+  // A rank without vectors takes part; a NaN anywhere gives NaN sums.
+  std::vector<at::Tensor> nan;
+  if (c.is_root()) nan.push_back(torch::full({33}, std::nanf("")));
+  const auto bad = train::exact_sum(nan, {33}, 1, false, opts, c);
+  EXPECT_TRUE(torch::isnan(bad.sum).all().item<bool>());
 }
 
 TEST(MpiTrain, DivergedWeightsAreDetected) {

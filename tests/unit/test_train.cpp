@@ -141,26 +141,24 @@ TEST(TrainPlan, EpochOrderIsASeededPermutation) {
   EXPECT_EQ(train::steps_per_epoch(8, 4), 2);
 }
 
-TEST(TrainPlan, RanksShareEveryStepSampleOnceInBoundedMicroBatches) {
+TEST(TrainPlan, MicroBatchesDoNotDependOnTheRankCountAndRanksShareThemOnce) {
   const std::vector<int64_t> lengths = {5, 9, 2, 9, 7, 1, 3, 8, 6, 4};
   const std::vector<size_t> step = {7, 2, 9, 0, 5, 1, 3};
+  const auto micro = train::step_micro_batches(step, lengths, 2);
+  // Longest first (ties by position in the step), cut into batches of 2.
+  const std::vector<std::vector<size_t>> want = {{1, 3}, {7, 0}, {9, 2}, {5}};
+  EXPECT_EQ(micro, want);
   for (int size : {1, 2, 3, 8}) {
     std::multiset<size_t> seen;
-    for (int rank = 0; rank < size; ++rank) {
-      const auto mb = train::rank_micro_batches(step, lengths, rank, size, 2);
-      for (const auto& b : mb) {
-        EXPECT_GE(b.size(), 1u);
-        EXPECT_LE(b.size(), 2u);
-        for (size_t i = 1; i < b.size(); ++i) EXPECT_GE(lengths[b[i - 1]], lengths[b[i]]);  // longest first
-        seen.insert(b.begin(), b.end());
-      }
-    }
-    EXPECT_EQ(seen, std::multiset<size_t>(step.begin(), step.end())) << size << " ranks";
+    for (int rank = 0; rank < size; ++rank)
+      for (size_t m : train::rank_share(micro, lengths, rank, size)) seen.insert(m);
+    EXPECT_EQ(seen, std::multiset<size_t>({0, 1, 2, 3})) << size << " ranks";
   }
-  // Round robin over the length order: rank 0 of 2 gets the 1st, 3rd, ... longest.
-  const auto r0 = train::rank_micro_batches(step, lengths, 0, 2, 8);
-  ASSERT_EQ(r0.size(), 1u);
-  EXPECT_EQ(r0[0], (std::vector<size_t>{1, 7, 9, 5}));
+  // Dealt by padded tokens to the least loaded rank: costs 18, 16, 8, 1 on
+  // two ranks go 0, 1, 1 (16 < 18), 0 (18 < 24).
+  EXPECT_EQ(train::rank_share(micro, lengths, 0, 2), (std::vector<size_t>{0, 3}));
+  EXPECT_EQ(train::rank_share(micro, lengths, 1, 2), (std::vector<size_t>{1, 2}));
+  EXPECT_TRUE(train::rank_share(micro, lengths, 7, 8).empty());  // more ranks than micro-batches
 }
 
 }  // namespace

@@ -23,15 +23,22 @@ int64_t steps_per_epoch(int64_t samples, int64_t step_samples);
 /// same on every rank, platform and standard library.
 std::vector<size_t> epoch_order(size_t n, uint64_t seed, int64_t epoch);
 
-/// This rank's micro-batches of one step. The step's samples are sorted by
-/// length (longest first, ties by position in `step_samples`) and dealt round
-/// robin, which balances tokens over ranks; each rank's share is cut into
-/// micro-batches of at most `batch_size` consecutive samples (similar
-/// lengths: little padding). A rank may get none when the step has fewer
-/// samples than there are ranks.
-std::vector<std::vector<size_t>> rank_micro_batches(const std::vector<size_t>& step_samples,
-                                                    const std::vector<int64_t>& lengths, int rank, int size,
-                                                    int64_t batch_size);
+/// The micro-batches of one step, the same on any rank count: the step's
+/// samples sorted by length (longest first, ties by position in
+/// `step_samples`) and cut into batches of at most `batch_size` consecutive
+/// samples (similar lengths: little padding). Which samples share a forward
+/// pass is fixed, so a micro-batch's gradient has the same bits whichever
+/// rank computes it.
+std::vector<std::vector<size_t>> step_micro_batches(const std::vector<size_t>& step_samples,
+                                                    const std::vector<int64_t>& lengths, int64_t batch_size);
+
+/// The micro-batches (indices into `micro`) that `rank` of `size` computes:
+/// dealt by padded tokens (samples x longest length), each to the rank with
+/// the least so far (ties: the lower rank), in the order of `micro`, so that
+/// ranks get nearly equal work. A rank gets none when the step has fewer
+/// micro-batches than there are ranks.
+std::vector<size_t> rank_share(const std::vector<std::vector<size_t>>& micro, const std::vector<int64_t>& lengths,
+                               int rank, int size);
 
 /// SplitMix64 of x: a well-mixed 64-bit value, for deriving seeds.
 uint64_t mix_seed(uint64_t x);
