@@ -45,6 +45,8 @@ const std::vector<Command>& commands() {
       pretrain_command(),
       finetune_command(),
       evaluate_command(),
+      diagnose_command(),
+      report_command(),
   };
   return all;
 }

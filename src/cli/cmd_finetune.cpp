@@ -8,6 +8,7 @@
 #include "command.h"
 #include "ntks/log/progress.h"
 #include "ntks/train/finetune.h"
+#include "ntks/util/error.h"
 
 namespace ntks::cli {
 namespace {
@@ -16,6 +17,8 @@ int run(Context& ctx) {
   train::FinetuneRequest request;
   request.restart = ctx.args.count("restart") > 0;
   request.force = ctx.args.count("force") > 0;
+  request.keep_adapters_every = ctx.args["keep-adapters"].as<int64_t>();
+  if (request.keep_adapters_every < 0) throw UsageError("--keep-adapters: expected 0 (none) or a number of steps");
   const train::FinetuneOutcome o = train::finetune(ctx.cfg, ctx.comm, request);
   if (!ctx.comm.is_root()) return 0;
   if (o.skipped) {
@@ -67,13 +70,18 @@ Command finetune_command() {
       "loads in HF PEFT and in `evaluate`, `embed`, `grads --adapter`), train_log.jsonl (per step:\n"
       "step, epoch, lr, loss, grad_norm, samples, tokens, tokens_seen, seconds), finetune.json\n"
       "(identity, samples, steps, tokens, first and final loss, seconds), loss_curve.svg and\n"
-      "skipped.jsonl. Prints one summary line on stdout.\n\n"
+      "skipped.jsonl; with --keep-adapters N also snapshots/step-NNNNNNN/, the adapter at step 0 and\n"
+      "every N steps (the input of `ntk-select diagnose stability`). Prints one summary line on stdout.\n\n"
       "  ntk-select finetune --config my.yaml                                   # on RUN/select/mixture.jsonl\n"
       "  ntk-select finetune --config my.yaml --set finetune.data=domain.jsonl --set finetune.out=exp/domain-only";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("restart", "discard the checkpoints of an earlier, unfinished run and start afresh")
-        ("force", "train even when finetune.out holds an adapter made from the same config and inputs");
+        ("force", "train even when finetune.out holds an adapter made from the same config and inputs")
+        ("keep-adapters", po::value<int64_t>()->default_value(0),
+         "N > 0: also keep the adapter at step 0 (the fresh init) and after every N steps and the last, as PEFT "
+         "folders OUT/snapshots/step-NNNNNNN/ (for `ntk-select diagnose stability`); they do not change the adapter, "
+         "but a finished folder without snapshots is trained again");
   };
   c.run = run;
   return c;

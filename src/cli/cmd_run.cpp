@@ -17,6 +17,7 @@
 #include "ntks/config/load.h"
 #include "ntks/log/log.h"
 #include "ntks/pipeline/stage.h"
+#include "ntks/report/report.h"
 #include "ntks/util/error.h"
 #include "ntks/util/strings.h"
 
@@ -224,6 +225,14 @@ int run(Context& ctx) {
   if (ctx.comm.is_root()) {
     if (complete) pipeline::write_run_manifest(ctx.cfg, ctx.comm.size(), timings, seconds);
     print_summary(ctx.cfg, ctx.comm.size(), timings, seconds, complete);
+    try {  // the page about the run (ntk-select report); failing to write it costs the run nothing
+      report::ReportOptions ro;
+      ro.run_dir = ctx.cfg.run.dir;
+      const report::ReportSummary r = report::write_report(ro);
+      std::cout << fmt::format("report: {} ({:.1f} KiB)", r.path, r.bytes / 1024.0) << std::endl;
+    } catch (const std::exception& e) {
+      log::warn("report: not written: {}", e.what());
+    }
   }
   ctx.comm.barrier();
   return 0;

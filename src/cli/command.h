@@ -57,6 +57,8 @@ Command pretrain_data_command();
 Command pretrain_command();
 Command finetune_command();
 Command evaluate_command();
+Command diagnose_command();
+Command report_command();
 
 /// Runs a command's body; a pipeline stage (warmup ... select) runs between
 /// its manifest steps (pipeline::run_stage). Defined in cmd_run.cpp.

@@ -27,6 +27,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 constexpr const char* kSummaryFile = "finetune.json";
+constexpr const char* kSnapshots = "snapshots";  // FinetuneRequest::keep_adapters_every
+
+std::string snapshot_name(int64_t step) { return fmt::format("step-{:07d}", step); }
 
 /// The folder finetune.out names is replaced; refuse to replace one that
 /// finetune did not make (a typo must not remove a model or a run folder).
@@ -82,7 +85,8 @@ FinetuneOutcome finetune(const config::Config& cfg, dist::Communicator& comm, co
     identity = finetune_identity(cfg);
     if (!request.force && !request.restart &&
         detail::finished_identity((out / kSummaryFile).string(), (out / "adapter_model.safetensors").string()) ==
-            json::parse(identity).dump()) {
+            json::parse(identity).dump() &&
+        (request.keep_adapters_every == 0 || fs::is_directory(out / kSnapshots))) {
       plan = "skip";
     } else {
       check_replaceable(out);
@@ -119,6 +123,10 @@ FinetuneOutcome finetune(const config::Config& cfg, dist::Communicator& comm, co
 
   decoder.add_lora(lora_spec(cfg.lora), static_cast<uint64_t>(finetune_seed(cfg)));
   if (resuming) model::load_adapter(decoder, plan);  // the checkpoint's weights replace the fresh ones
+  auto snapshot = [&](int64_t step) {
+    if (comm.is_root()) model::save_adapter(decoder, (work / kSnapshots / snapshot_name(step)).string(), cfg.model.path);
+  };
+  if (request.keep_adapters_every > 0 && !resuming) snapshot(0);
   ParameterSet set;
   set.tensors = decoder.lora_parameters();
   const std::vector<std::string> names = decoder.lora_parameter_names();
@@ -151,6 +159,9 @@ FinetuneOutcome finetune(const config::Config& cfg, dist::Communicator& comm, co
   };
   hooks.after_step = [&](int64_t steps_done, const AdamW& opt) {
     if (detail::checkpoint_due(steps_done, cfg.finetune.checkpoint_every, total_steps)) checkpoint(steps_done, opt);
+    if (request.keep_adapters_every > 0 &&
+        (steps_done % request.keep_adapters_every == 0 || steps_done == total_steps))
+      snapshot(steps_done);
     test_kill_point(steps_done);
   };
   hooks.on_stop = checkpoint;

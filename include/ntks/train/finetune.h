@@ -45,6 +45,11 @@ namespace ntks::train {
 struct FinetuneRequest {
   bool restart = false;  ///< discard the checkpoints of an earlier, unfinished run
   bool force = false;    ///< train even when the adapter folder is up to date
+  /// > 0: also keep the adapter at the start (step 0, the fresh init) and
+  /// after every this many steps and the last one, as PEFT folders
+  /// OUT/snapshots/step-NNNNNNN/ (for `diagnose stability`); not part of the
+  /// identity, but an adapter folder without snapshots is not up to date then.
+  int64_t keep_adapters_every = 0;
 };
 
 struct FinetuneOutcome {
