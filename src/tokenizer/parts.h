@@ -19,7 +19,8 @@ namespace ntks::tokenizer::detail {
 size_t utf8_length(unsigned char lead);
 /// The code point at `pos` of valid UTF-8 `text`, and its length in `len`.
 char32_t code_point(std::string_view text, size_t pos, size_t* len);
-/// NFC of valid UTF-8 `text` (utf8proc).
+/// NFC of valid UTF-8 `text` as Hugging Face's tokenizers computes it (utf8proc, cut at
+/// the code points HF's Unicode 9.0 tables do not know: nfc_hf.h).
 std::string nfc(std::string_view text);
 /// False when NFC cannot change valid UTF-8 `text`: every char of it is in
 /// nfc_inert(), so the costly utf8proc pass can be skipped.

@@ -1,5 +1,6 @@
-// UTF-8 lead-byte lengths and NFC through utf8proc (validity and repair are in
-// ntks/util/utf8.h, shared with the corpus readers).
+// UTF-8 lead-byte lengths and NFC as Hugging Face's tokenizers compute it,
+// through utf8proc (validity and repair are in ntks/util/utf8.h, shared with
+// the corpus readers).
 
 #include <utf8proc.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "ntks/util/error.h"
+#include "tokenizer/nfc_hf.h"
 #include "tokenizer/parts.h"
 
 namespace ntks::tokenizer::detail {
@@ -42,16 +44,58 @@ bool nfc_inert(char32_t c) {
 
 namespace {
 
-std::string utf8proc_nfc(std::string_view text) {
+// Appends utf8proc's NFC of `text` to `out` (no string in between: a stretch
+// is often a single accented letter).
+void append_utf8proc_nfc(std::string& out, std::string_view text) {
   utf8proc_uint8_t* dst = nullptr;
   const utf8proc_ssize_t n =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
                    static_cast<utf8proc_ssize_t>(text.size()), &dst,
                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
   if (n < 0) throw InputError(fmt::format("NFC normalization failed: {}", utf8proc_errmsg(n)));
-  std::string out(reinterpret_cast<const char*>(dst), static_cast<size_t>(n));
+  out.append(reinterpret_cast<const char*>(dst), static_cast<size_t>(n));
   std::free(dst);
-  return out;
+}
+
+// utf8proc's NFC of `text`, cut at the chars HF's NFC does not know (see
+// nfc_hf.h), which are kept as they are: HF gives them class 0 and composes
+// nothing with them, so its NFC of the text is that of the pieces between them
+// joined by them. The pieces hold only chars whose properties HF and utf8proc
+// agree on (tests/tokenizer/probe_nfc.js checks every code point), so
+// utf8proc's NFC of a piece is HF's. utf8proc would reorder them by their new
+// classes (U+07FD after U+0334), decompose U+11938 or compose U+11935 U+11930.
+void append_nfc_hf(std::string& out, std::string_view text) {
+  size_t from = 0;  // text[from, pos) is a piece of known chars
+  for (size_t pos = 0, len = 0; pos < text.size(); pos += len) {
+    if (!nfc_hf_unknown(code_point(text, pos, &len))) continue;
+    if (pos > from) append_utf8proc_nfc(out, text.substr(from, pos - from));
+    out.append(text.substr(pos, len));
+    from = pos + len;
+  }
+  if (from < text.size()) append_utf8proc_nfc(out, text.substr(from));
+}
+
+// Appends the NFC of the stretch of `text` that starts at `start` (the last
+// safe cut) and runs from the non-inert char at `pos` up to the next inert
+// char; returns its end. Out of line, so nfc()'s loop over inert chars stays
+// small. Inert chars are all known to HF (a unit test checks), so only a
+// stretch that holds a char of nfc_hf_unknown() takes the cutting pass.
+[[gnu::noinline]] size_t append_nfc_stretch(std::string& out, std::string_view text, size_t start, size_t pos) {
+  size_t len = 0;
+  char32_t c = code_point(text, pos, &len);
+  bool unknown = nfc_hf_unknown(c);
+  size_t end = pos + len;
+  while (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x80 &&
+         !nfc_inert(c = code_point(text, end, &len))) {
+    unknown |= nfc_hf_unknown(c);
+    end += len;
+  }
+  if (unknown) {
+    append_nfc_hf(out, text.substr(start, end - start));
+  } else {
+    append_utf8proc_nfc(out, text.substr(start, end - start));
+  }
+  return end;
 }
 
 }  // namespace
@@ -81,12 +125,8 @@ std::string nfc(std::string_view text) {
       continue;
     }
     const size_t start = std::max(cut, done);
-    size_t end = pos + len;
-    while (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x80 &&
-           !nfc_inert(code_point(text, end, &len)))
-      end += len;
     out.append(text.substr(done, start - done));
-    out += utf8proc_nfc(text.substr(start, end - start));
+    const size_t end = append_nfc_stretch(out, text, start, pos);
     done = cut = pos = end;
   }
   out.append(text.substr(done));
