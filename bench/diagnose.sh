@@ -40,14 +40,14 @@ done
 /usr/bin/python3 - "$out" $domains <<'PY'
 import json, os, sys
 out, domains = sys.argv[1], sys.argv[2:]
-print("| domain | stability: min cos_F (ε) | fidelity: Pearson | Spearman | cross terms / exact | JL max rel. error (d) | eNTK accuracy | LoRA fine-tune accuracy |")
-print("|---|---|---|---|---|---|---|---|")
+print("| domain | stability: min cos_F (ε) | fidelity: Pearson | Spearman | cross terms / exact | after the common factor c | JL max rel. error (d) | eNTK accuracy | LoRA fine-tune accuracy |")
+print("|---|---|---|---|---|---|---|---|---|")
 for d in domains:
     f = json.load(open(os.path.join(out, d, "fidelity.json")))
     s = json.load(open(os.path.join(out, d, "stability.json")))
     e = json.load(open(os.path.join(out, d, "entk.json")))
     g = lambda j, k: j.get(k, float("nan"))
     print(f"| {d} | {g(s,'min_cosine'):.3f} ({g(s,'epsilon'):.3f}) | {g(f,'pearson'):.3f} | {g(f,'spearman'):.3f} | "
-          f"{g(f,'cross_share'):.3f} | {g(f,'jl_max_rel_error'):.3f} ({f.get('jl_dim','?')}, bound {g(f,'jl_bound'):.2f}) | "
+          f"{g(f,'cross_share'):.0f} (c = {g(f,'jf_over_exact'):.0f}) | {100*g(f,'shape_error'):.1f}% | {g(f,'jl_max_rel_error'):.3f} ({f.get('jl_dim','?')}, bound {g(f,'jl_bound'):.2f}) | "
           f"{100*g(e,'entk_accuracy'):.1f}% | {100*g(e,'finetune_accuracy'):.1f}% (chance {100*g(e,'chance_accuracy'):.0f}%) |")
 PY

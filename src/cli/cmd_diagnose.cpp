@@ -128,9 +128,10 @@ int fidelity(Context& ctx, dist::Communicator& local) {
   const std::string out = out_path(ctx, "fidelity");
   write_outputs(out, j, diagnose::fidelity_svg(r));
   std::cout << fmt::format("diagnose fidelity: {} samples, Jacobian-free vs exact NTK: Pearson {:.4f}, Spearman "
-                           "{:.4f}, cross terms {:.1f}% of the exact NTK (Frobenius); projection d={}: JL error max "
-                           "{:.4f}, mean {:.4f} (bound {:.4f}); {}",
-                           r.samples, r.pearson, r.spearman, 100 * r.cross_share, r.dim, r.jl_max_rel_error,
+                           "{:.4f}, cross terms {:.1f}% of the exact NTK (Frobenius), {:.1f}% once the common factor {:.4g} is "
+                           "taken out; projection d={}: JL error max {:.4f}, mean {:.4f} (bound {:.4f}); {}",
+                           r.samples, r.pearson, r.spearman, 100 * r.cross_share, 100 * r.shape_error, r.jf_over_exact,
+                           r.dim, r.jl_max_rel_error,
                            r.jl_mean_rel_error, r.jl_bound, out)
             << std::endl;
   return 0;
@@ -426,7 +427,9 @@ Command diagnose_command() {
       "             Jacobian-free kernel the selection uses, K_JF = <grad f, grad f'> with\n"
       "             f = sum_v z_v. Reports the Pearson and Spearman correlation over the pairs\n"
       "             i <= j, the share of the cross terms ||K_JF - K_ex||_F / ||K_ex||_F (and mean\n"
-      "             |.| / mean |.|), and the error of the Rademacher projection at --dim against\n"
+      "             |.| / mean |.|), the same after the best common factor c (K_JF ~ c K_ex:\n"
+      "             shape_error = ||K_JF - c K_ex||_F / ||K_JF||_F, which no ranking sees), and\n"
+      "             the error of the Rademacher projection at --dim against\n"
       "             the unprojected gradients: |K_P - K_JF| / (|g| |g'|), max and mean, beside the\n"
       "             Johnson-Lindenstrauss bound for that d (probability 0.95). The exact NTK is\n"
       "             computed without a loop over the vocabulary: z_v = W_v . hbar, so with\n"

@@ -261,7 +261,8 @@ Command run_command() {
       "A stage that was killed has no manifest and runs again; embed and grads continue from\n"
       "the blocks they had committed. At the end: RUN/manifest.json (config hash, input\n"
       "fingerprints, versions, per-stage status and time) and one summary on stdout: counts\n"
-      "and time per stage and where the selection is (RUN/select/).\n"
+      "and time per stage and where the selection is (RUN/select/), and RUN/report.html: one\n"
+      "self-contained page about the run (`ntk-select report`; a failure to write it only warns).\n"
       "With --reuse PREV (a refreshed corpus) a new run folder computes only what is new.\n"
       "Cost forecast: after the first block of candidates, embed and grads log their rate and the\n"
       "forecast time of the whole stage on this rank count (RUN/forecast/embed.json, grads.json);\n"
@@ -284,8 +285,9 @@ Command run_command() {
          "corpus (all ranks at once, with a fresh LoRA adapter) and print the forecast time of every stage for "
          "the whole corpus, domain set and pre-selection on this hardware and rank count; written to "
          "RUN/forecast/dry-run.json")
-        ("dry-run-samples", po::value<int64_t>()->default_value(32),
-         "candidates --dry-run times (at least 2; more: a steadier rate)");
+        ("dry-run-samples", po::value<int64_t>()->default_value(256),
+         "candidates --dry-run times (at least 2); enough to fill an embed batch (embed.batch_tokens tokens) "
+         "and several grads batches gives a steady rate: fewer leave per-call costs in it and forecast too long");
   };
   c.run = run;
   return c;

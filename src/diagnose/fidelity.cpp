@@ -59,6 +59,14 @@ FidelityResult fidelity(const model::Decoder& dec, const std::vector<data::Sampl
   double abs_cross = 0, abs_exact = 0;
   for (size_t i = 0; i < ex.size(); ++i) abs_cross += std::abs(jf[i] - ex[i]), abs_exact += std::abs(ex[i]);
   r.cross_share_mean_abs = abs_cross / abs_exact;
+  double jf_ex = 0, ex_ex = 0, jf_jf = 0;
+  for (size_t i = 0; i < r.exact.size(); ++i) {
+    jf_ex += r.jacobian_free[i] * r.exact[i];
+    ex_ex += r.exact[i] * r.exact[i];
+    jf_jf += r.jacobian_free[i] * r.jacobian_free[i];
+  }
+  r.jf_over_exact = jf_ex / ex_ex;
+  r.shape_error = std::sqrt(std::max(0.0, jf_jf - jf_ex * jf_ex / ex_ex) / jf_jf);
 
   double sum = 0;
   int64_t pairs = 0;
@@ -89,6 +97,8 @@ nlohmann::json fidelity_json(const FidelityResult& r) {
       {"spearman", r.spearman},
       {"cross_share", r.cross_share},
       {"cross_share_mean_abs", r.cross_share_mean_abs},
+      {"shape_error", r.shape_error},
+      {"jf_over_exact", r.jf_over_exact},
       {"jl_max_rel_error", r.jl_max_rel_error},
       {"jl_mean_rel_error", r.jl_mean_rel_error},
       {"jl_bound", r.jl_bound},
@@ -110,6 +120,8 @@ nlohmann::json fidelity_json(const FidelityResult& r) {
         {"spearman", "Spearman rank correlation of K_JF against K_ex (ties: mean ranks)"},
         {"cross_share", "||K_JF - K_ex||_F / ||K_ex||_F: the cross terms sum_{v != v'} relative to the exact NTK"},
         {"cross_share_mean_abs", "mean |K_JF - K_ex| / mean |K_ex| over the pairs"},
+        {"shape_error", "||K_JF - c K_ex||_F / ||K_JF||_F at the best scale c: the cross terms less a common factor"},
+        {"jf_over_exact", "c = <K_JF, K_ex>_F / ||K_ex||_F^2, the common factor"},
         {"jl_rel_error", "|K_P - K_JF| / (|g(x)| |g(x')|) per pair: the error the Johnson-Lindenstrauss lemma bounds"},
         {"jl_bound", "eps with 2 n^2 exp(-d (eps^2/2 - eps^3/3) / 2) = jl_delta (Achlioptas 2003, norms of u and u +- "
                      "v): with probability 1 - jl_delta every jl_rel_error <= eps"}}},

@@ -156,6 +156,10 @@ def fidelity(model_dir, adapter, data, dim, seed, scale):
         "spearman": float(np.corrcoef(rankdata(jf_u), rankdata(ex_u))[0, 1]),
         "cross_share": float(np.linalg.norm(jf - exact) / np.linalg.norm(exact)),
         "cross_share_mean_abs": float(np.abs(jf_u - ex_u).mean() / np.abs(ex_u).mean()),
+        # residual of a least-squares fit jf ~ c * exact, relative to jf
+        "jf_over_exact": float(np.sum(jf * exact) / np.sum(exact * exact)),
+        "shape_error": float(np.linalg.norm(jf - np.sum(jf * exact) / np.sum(exact * exact) * exact)
+                             / np.linalg.norm(jf)),
         "jl_max_rel_error": float(err.max()), "jl_mean_rel_error": float(err.mean()),
         "jl_bound": jl_bound(n, dim, 0.05),
     }

@@ -33,7 +33,7 @@ TEST(DiagnoseFidelity, MatchesAnIndependentPerVocabularyComputation) {
   EXPECT_LT(relative_error(j["kernels"]["exact"], ref["exact"]), 1e-4);
   EXPECT_LT(relative_error(j["kernels"]["jacobian_free"], ref["jacobian_free"]), 1e-4);
   EXPECT_LT(relative_error(j["kernels"]["projected"], ref["projected"]), 1e-4);
-  for (const char* key : {"pearson", "spearman", "cross_share", "cross_share_mean_abs", "jl_max_rel_error",
+  for (const char* key : {"pearson", "spearman", "cross_share", "cross_share_mean_abs", "shape_error", "jl_max_rel_error",
                           "jl_mean_rel_error", "jl_bound"})
     EXPECT_NEAR(j[key].get<double>(), ref[key].get<double>(), 1e-4) << key;
   std::cout << "tiny random llama, 6 samples: pearson " << j["pearson"] << ", spearman " << j["spearman"]

@@ -12,6 +12,10 @@
 //   pearson, spearman         of K_JF against K_ex
 //   cross_share               ||K_JF - K_ex||_F / ||K_ex||_F
 //   cross_share_mean_abs      mean |K_JF - K_ex| / mean |K_ex|
+//   shape_error               ||K_JF - c K_ex||_F / ||K_JF||_F at the best scale
+//                             c = <K_JF, K_ex>_F / ||K_ex||²_F (jf_over_exact): what
+//                             is left of the cross terms once a common factor, which
+//                             no ranking sees, is taken out; = sqrt(1 - cos_F²)
 //   jl_{max,mean}_rel_error   of |K_P - K_JF| / (|g| |g'|)  (the error JL bounds)
 //   jl_bound                  kernel_stats.h jl_bound(n, d, δ = 0.05)
 
@@ -40,7 +44,7 @@ struct FidelityOptions {
 struct FidelityResult {
   int64_t samples = 0, lora_parameters = 0, hidden = 0, vocab = 0, directions = 0, dim = 0;
   std::vector<double> exact, jacobian_free, projected;  ///< n x n, row-major
-  double pearson = 0, spearman = 0, cross_share = 0, cross_share_mean_abs = 0;
+  double pearson = 0, spearman = 0, cross_share = 0, cross_share_mean_abs = 0, shape_error = 0, jf_over_exact = 0;
   double jl_max_rel_error = 0, jl_mean_rel_error = 0, jl_bound = 0, delta = 0.05;
 };
 

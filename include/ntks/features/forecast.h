@@ -6,8 +6,10 @@
 //     real work, logged and written to RUN/<stage>/forecast.json;
 //   - `ntk-select run --dry-run`: a short sample of the candidates through
 //     the same code as each stage, before anything runs (RUN/forecast.json).
-// Ranks work on equal shares at once (shards are balanced by work), so a
-// stage of S samples at r samples/s per rank on R ranks takes S / (r R).
+// Ranks work at once on shares of whole blocks (store.block_rows), so a stage
+// of S samples at r samples/s per rank takes S / (r P), P the ranks working
+// in parallel: R when every rank has as many rows, fewer when a list has
+// fewer blocks than ranks (P = S / the largest share).
 
 #include <cstdint>
 #include <string>
@@ -21,11 +23,18 @@ struct StageForecast {
   std::int64_t samples = 0;     ///< samples the stage computes (sample passes for warmup)
   double rate = 0;              ///< measured samples/s on one rank (> 0)
   int ranks = 1;                ///< ranks sharing the work
+  double parallel = 0;          ///< ranks busy in effect (samples / the largest share); 0: ranks
   std::string basis;            ///< how the rate was measured ("32 candidates, 1.2 s")
 
   /// Wall time of the whole stage, seconds.
   double seconds() const;
 };
+
+/// P of a stage whose lists (e.g. domain set and candidates) are each cut into
+/// blocks of `block_rows` and shared by `ranks` as the stages share them
+/// (block_aligned_shard by row count): the sum of the lists' sizes over the
+/// sum of their largest shares.
+double parallel_ranks(const std::vector<int64_t>& lists, int64_t block_rows, int ranks);
 
 /// The forecast as aligned text lines (a header, one line per stage, the total).
 std::string forecast_table(const std::vector<StageForecast>& rows);
