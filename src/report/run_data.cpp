@@ -21,6 +21,11 @@ std::int64_t Scored::selected() const {
 
 std::string RunData::path(const std::string& relative) const { return (fs::path(dir) / relative).string(); }
 
+std::string RunData::selection_missing() const {
+  if (!scored) return scored.why;
+  return scored->selected_known ? "" : "RUN/select/scores.h5 is missing (the select stage has not run)";
+}
+
 std::optional<json> read_json_file(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;

@@ -58,6 +58,8 @@ struct RunData {
   Part<CorpusInfo> corpus;
 
   std::string path(const std::string& relative) const;  ///< RUN/relative
+  /// Why the selection (ranks from RUN/select/scores.h5) is not known; "" when it is.
+  std::string selection_missing() const;
 };
 
 /// Reads what is there. InputError naming the folder when it does not exist

@@ -59,9 +59,8 @@ Corpus open_corpus(const RunData& run) {
 
 Section composition_section(const RunData& run, const Corpus& corpus, const Limits& limits) {
   Section s{"composition", "Composition of the selection", ""};
-  if (!run.scored || !run.scored->selected_known) {
-    s.body =
-        not_available(run.scored ? "RUN/select/scores.h5 is missing (the select stage has not run)" : run.scored.why);
+  if (const std::string why = run.selection_missing(); !why.empty()) {
+    s.body = not_available(why);
     return s;
   }
   if (!corpus.index) {

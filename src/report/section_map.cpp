@@ -152,8 +152,8 @@ Section map_section(const RunData& run, const Limits& limits) {
       domain.rows(), cands.rows(), n, dim, p.iterations, limits.map_points,
       missing ? fmt::format(" {} selected records have no embedding row (another embed run?).", missing) : "");
   s.body += "<div class=\"plots\">" + util::svg_scatter(series, o) + "</div>\n";
-  if (!run.scored || !run.scored->selected_known)
-    s.body += not_available("the selected points: RUN/select/scores.h5 is missing (the select stage has not run)");
+  if (const std::string why = run.selection_missing(); !why.empty())
+    s.body += not_available("the selected points: " + why);
   return s;
 }
 

@@ -48,9 +48,8 @@ std::string record_text(const std::string& line, const CorpusInfo* corpus, std::
 
 Section samples_section(const RunData& run, const Corpus& corpus, const Limits& limits) {
   Section s{"samples", "Best and worst selected samples", ""};
-  if (!run.scored || !run.scored->selected_known) {
-    s.body =
-        not_available(run.scored ? "RUN/select/scores.h5 is missing (the select stage has not run)" : run.scored.why);
+  if (const std::string why = run.selection_missing(); !why.empty()) {
+    s.body = not_available(why);
     return s;
   }
   const Scored& t = *run.scored;

@@ -143,7 +143,7 @@ Section knn_section(const RunData& run) {
     series = {{"not selected", kOtherColor, other}, {"selected", kSelectedColor, selected}};
   } else {
     series = {{"pre-selected", "#4c78a8", all}};
-    s.body += not_available("selected vs not: RUN/select/scores.h5 is missing (the select stage has not run)");
+    s.body += not_available("selected vs not: " + run.selection_missing());
   }
   s.body += "<div class=\"plots\">" + util::svg_histogram(series, o) + "</div>\n";
   return s;
