@@ -49,6 +49,39 @@ at::Tensor one_sample_loop(const model::Decoder& dec, const features::Batch& bat
   return torch::stack(rows);
 }
 
+// One batch of per-sample gradients projected as the grads stage does it,
+// the fastest of opt.reps after a warm-up, with the time spent inside the
+// projector during that same run.
+struct ProjectedStep {
+  double step_s = std::numeric_limits<double>::infinity();
+  double projection_s = 0;
+};
+ProjectedStep projected_step(const model::Decoder& dec, const features::Batch& batch, const GradsBenchOptions& opt,
+                             const features::Projector& projector) {
+  double projection = 0;
+  auto step = [&] {
+    at::Tensor out = at::zeros({batch.ids.size(0), opt.dim}, at::TensorOptions().dtype(at::kFloat).device(opt.device));
+    projection = 0;
+    features::per_sample_grads(dec, batch, opt.output, 1.0, [&](int64_t offset, const at::Tensor& g) {
+      sync_device(opt.device);
+      auto t0 = std::chrono::steady_clock::now();
+      projector.accumulate(g, static_cast<uint64_t>(offset), out);
+      sync_device(opt.device);
+      projection += seconds_since(t0);
+    });
+  };
+  step();  // warm-up
+  ProjectedStep best;
+  for (int i = 0; i < std::max(1, opt.reps); ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    step();
+    sync_device(opt.device);
+    const double s = seconds_since(t0);
+    if (s < best.step_s) best = {s, projection};
+  }
+  return best;
+}
+
 }  // namespace
 
 GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
@@ -91,40 +124,29 @@ GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
     r.max_rel_diff = ((batched - looped).abs().max() / looped.abs().max()).item<double>();
   }
 
-  features::Projector projector(42, opt.dim);
-  double projection = 0;
-  auto projected_step = [&] {
-    at::Tensor out = at::zeros({B, opt.dim}, at::TensorOptions().dtype(at::kFloat).device(opt.device));
-    projection = 0;
-    features::per_sample_grads(dec, batch, opt.output, 1.0, [&](int64_t offset, const at::Tensor& g) {
-      sync_device(opt.device);
-      auto t0 = std::chrono::steady_clock::now();
-      projector.accumulate(g, static_cast<uint64_t>(offset), out);
-      sync_device(opt.device);
-      projection += seconds_since(t0);
-    });
-  };
-  // The projection's share within the same (fastest) run.
-  projected_step();  // warm-up
-  r.projected_s = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < std::max(1, opt.reps); ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    projected_step();
-    sync_device(opt.device);
-    const double s = seconds_since(t0);
-    if (s < r.projected_s) {
-      r.projected_s = s;
-      r.projection_s = projection;
-    }
-  }
+  const features::Projector dense(42, opt.dim);
+  const ProjectedStep d = projected_step(dec, batch, opt, dense);
+  r.projected_s = d.step_s;
+  r.projection_s = d.projection_s;
   r.projection_fraction = r.projection_s / r.projected_s;
   r.projection_gflops = 2.0 * B * static_cast<double>(r.lora_params) * opt.dim / r.projection_s / 1e9;
   {
     auto t0 = std::chrono::steady_clock::now();
     const int64_t block = 256;
     for (int64_t i = 0; i < r.lora_params; i += block)
-      projector.rows(static_cast<uint64_t>(i), std::min(block, r.lora_params - i));
+      dense.rows(static_cast<uint64_t>(i), std::min(block, r.lora_params - i));
     r.generation_s = seconds_since(t0);
+  }
+  if (opt.sparsity > 0) {
+    const ProjectedStep sp = projected_step(dec, batch, opt, features::Projector::sparse(42, opt.dim, opt.sparsity));
+    r.sparse_projected_s = sp.step_s;
+    r.sparse_projection_s = sp.projection_s;
+    r.sparse_fraction = sp.projection_s / sp.step_s;
+  }
+  if (opt.loop) {
+    r.less_loop_s = r.loop_s + static_cast<double>(B) * r.generation_s;
+    r.less_speedup = r.less_loop_s / r.projected_s;
+    if (opt.sparsity > 0) r.less_speedup_sparse = r.less_loop_s / r.sparse_projected_s;
   }
 
   // FLOPs per token of the gradient step (see grads_bench.h).

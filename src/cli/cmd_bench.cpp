@@ -127,6 +127,7 @@ void bench_grads(Context& ctx, at::Device device, at::ScalarType dtype) {
   if (given(a, "seq-len")) o.seq_len = a["seq-len"].as<int64_t>();
   o.lora_r = a["lora-r"].as<int64_t>();
   o.dim = a["dim"].as<int64_t>();
+  o.sparsity = a["sparsity"].as<int64_t>();
   o.loop = a.count("no-loop") == 0;
   o.dtype = dtype;
   o.device = device;
@@ -144,6 +145,17 @@ void bench_grads(Context& ctx, at::Device device, at::ScalarType dtype) {
                            "{:.1f} GFLOP/s; generating all signs once {:.3f} s\n",
                            o.dim, r.projected_s, r.projection_s, 100 * r.projection_fraction, r.projection_gflops,
                            r.generation_s);
+  if (o.sparsity > 0)
+    std::cout << fmt::format("  sparse JL projection (s={}): {:.3f} s/batch, projection {:.3f} s = {:.1f}% of it "
+                             "(target <= 15%)\n",
+                             o.sparsity, r.sparse_projected_s, r.sparse_projection_s, 100 * r.sparse_fraction);
+  if (o.loop) {
+    std::cout << fmt::format("  LESS-style loop (one sample at a time, each projected alone by a dense matrix "
+                             "generated for it) >= {:.2f} s/batch: batched + dense {:.1f}x faster",
+                             r.less_loop_s, r.less_speedup);
+    if (o.sparsity > 0) std::cout << fmt::format(", batched + sparse {:.1f}x (target >= 40x)", r.less_speedup_sparse);
+    std::cout << "\n";
+  }
 }
 
 // Full-parameter training steps of the pretrain loop; defaults are the
@@ -267,6 +279,7 @@ Command bench_command() {
         ("no-hf", "tokenizer: time ours only")
         ("lora-r", po::value<int64_t>()->default_value(8), "grads: LoRA rank on all seven projections")
         ("dim", po::value<int64_t>()->default_value(8192), "grads: projection dimension d")
+        ("sparsity", po::value<int64_t>()->default_value(4), "grads: also time the sparse JL projection with this many nonzeros per gradient coordinate (grads.sparsity); 0: only the dense one")
         ("no-loop", "grads: skip the one-sample-at-a-time comparison")
         ("samples", po::value<int64_t>()->default_value(64), "embed: samples per timed pass")
         ("min-len", po::value<int64_t>()->default_value(32), "embed: shortest sample in tokens")

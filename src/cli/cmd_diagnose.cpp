@@ -297,7 +297,7 @@ int entk(Context& ctx, dist::Communicator& local) {
                "use fewer labelled lines or a smaller --dim (the kernel is over every option of every line)");
 
   std::optional<features::Projector> projector;
-  if (dim > 0) projector.emplace(cfg.grads.seed, dim);
+  if (dim > 0) projector.emplace(cfg.grads, dim);
   const at::Tensor k = diagnose::gram(diagnose::gradient_rows(s.dec, d.options, cfg.grads.output, cfg.grads.scale,
                                                               projector ? &*projector : nullptr, cfg.grads.batch_size)
                                           .all());

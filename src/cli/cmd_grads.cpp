@@ -39,6 +39,8 @@ nlohmann::json grads_stage(const config::Config& cfg) {
                       {"output", less_method(cfg) ? "loss" : config::to_string(cfg.grads.output)},
                       {"dim", cfg.grads.dim},
                       {"seed", cfg.grads.seed},
+                      {"projection", config::to_string(cfg.grads.projection)},
+                      {"sparsity", cfg.grads.sparsity},
                       {"scale", cfg.grads.scale}};
   // LESS: Adam directions for the candidates, SGD gradients for the domain.
   if (less_method(cfg)) j["less"] = {{"candidates", "adam"}, {"domain", "sgd"}};
@@ -205,7 +207,7 @@ int run(Context& ctx) {
   StageSetup s = load_stage(ctx);
   if (!s.dec.has_lora()) throw UsageError("grads needs a LoRA adapter: --adapter none has no LoRA parameters");
   std::optional<features::Projector> projector;
-  if (cfg.grads.dim > 0) projector.emplace(static_cast<uint64_t>(cfg.grads.seed), cfg.grads.dim);
+  if (cfg.grads.dim > 0) projector.emplace(cfg.grads, cfg.grads.dim);
   const int64_t dim = cfg.grads.dim > 0 ? cfg.grads.dim : features::lora_parameter_count(s.dec);
   const features::Projector* p = projector ? &*projector : nullptr;
   const std::string dir = (fs::path(cfg.run.dir) / "grads").string();
@@ -233,8 +235,10 @@ Command grads_command() {
       "For every sample: the gradient of f(x) with respect to the LoRA parameters of the warmed-up\n"
       "adapter (RUN/warmup), f the sum of all logits over the rows that predict response tokens\n"
       "divided by their number (grads.output: logit_sum), or the mean log-likelihood of the\n"
-      "response (log_likelihood), times grads.scale; projected to grads.dim columns by a Rademacher\n"
-      "matrix generated from grads.seed (grads.dim 0: the unprojected gradient, layer-major, modules\n"
+      "response (log_likelihood), times grads.scale; projected to grads.dim columns by the random\n"
+      "matrix of grads.projection generated from grads.seed: the paper's dense Rademacher matrix, or\n"
+      "sparse, a sparse JL transform with grads.sparsity nonzeros per gradient coordinate (the same\n"
+      "kernel in expectation, a fraction of the cost; grads.dim 0: the unprojected gradient, layer-major, modules\n"
       "q k v o gate up down, lora_A before lora_B, row-major). Whole batches of grads.batch_size\n"
       "samples at once, one backward pass each. Outputs (RUN = run.dir): RUN/grads/domain.h5,\n"
       "RUN/grads/domain_mean.h5 (their mean, summed over ranks by allreduce),\n"

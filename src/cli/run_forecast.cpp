@@ -105,7 +105,7 @@ int dry_run_forecast(Context& ctx, int64_t k) {
     }
     if (used(cfg, "grads")) {
       std::optional<features::Projector> projector;
-      if (cfg.grads.dim > 0) projector.emplace(static_cast<uint64_t>(cfg.grads.seed), cfg.grads.dim);
+      if (cfg.grads.dim > 0) projector.emplace(cfg.grads, cfg.grads.dim);
       const features::ComputeRows grads = grads_rows(cfg, s, projector ? &*projector : nullptr);
       grads(first);
       const int64_t m = less ? candidates : std::min(candidates, config::preselect_size(cfg));

@@ -113,7 +113,11 @@ template <class V>
 void visit(V& v, GradsConfig& c) {
   v.field("output", c.output, "f(x): logit_sum (Jacobian-free) or log_likelihood of the response");
   v.field("dim", c.dim, "projection dimension d (paper: 8192); 0 stores the raw gradient");
-  v.field("seed", c.seed, "seed of the Rademacher projection matrix");
+  v.field("seed", c.seed, "seed of the projection matrix");
+  v.field("projection", c.projection, "rademacher: the paper's dense +-1 matrix; sparse: a sparse JL transform "
+                                      "(grads.sparsity nonzeros per gradient coordinate), the same kernel in "
+                                      "expectation for a fraction of the cost (beyond the paper)");
+  v.field("sparsity", c.sparsity, "sparse: nonzeros per gradient coordinate, a divisor of grads.dim");
   v.field("scale", c.scale, "factor applied to every gradient, for numerical range");
   v.field("batch_size", c.batch_size, "samples per per-sample-gradient batch");
 }

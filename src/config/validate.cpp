@@ -98,6 +98,9 @@ void validate(const Config& c) {
   at_least("preselect.nprobe", c.preselect.nprobe, 1);
 
   at_least("grads.dim", c.grads.dim, 0);
+  at_least("grads.sparsity", c.grads.sparsity, 1);
+  require(c.grads.projection != Projection::sparse || c.grads.dim == 0 || c.grads.dim % c.grads.sparsity == 0,
+          "grads.sparsity", c.grads.sparsity, fmt::format("must divide grads.dim ({})", c.grads.dim));
   require(c.grads.scale != 0, "grads.scale", c.grads.scale, "must not be 0");
   at_least("grads.batch_size", c.grads.batch_size, 1);
 

@@ -1,4 +1,5 @@
-// Counter-based Rademacher projection, generated block by block.
+// Counter-based random projection, generated block by block: the dense
+// Rademacher kind here, the sparse kind in sparse_projection.cpp.
 
 #include "ntks/features/projector.h"
 
@@ -13,7 +14,9 @@
 #endif
 
 #include "ntks/util/error.h"
+#include "projection_hash.h"
 #include "projector_device.h"
+#include "sparse_projection.h"
 
 namespace ntks::features {
 
@@ -25,8 +28,6 @@ uint64_t mix64(uint64_t x) {
 }
 
 namespace {
-
-uint64_t row_key(uint64_t seed_key, uint64_t i) { return mix64(seed_key ^ mix64(i)); }
 
 // The 8 floats (±1.0f) of each byte value, bit k -> column k: expanding a
 // word of signs is then 8 copies of 32 bytes, several times faster than a
@@ -239,9 +240,25 @@ Projector::Projector(uint64_t seed, int64_t dim, int64_t block_rows)
   NTKS_CHECK(dim > 0 && block_rows > 0, "projector dim {} and block rows {} must be positive", dim, block_rows);
 }
 
+Projector Projector::sparse(uint64_t seed, int64_t dim, int64_t sparsity) {
+  NTKS_CHECK(sparsity >= 1 && dim % sparsity == 0, "sparse projection: sparsity {} must divide dim {}", sparsity, dim);
+  Projector p(seed, dim);
+  p.kind_ = config::Projection::sparse;
+  p.sparsity_ = sparsity;
+  return p;
+}
+
+Projector::Projector(const config::GradsConfig& grads, int64_t dim)
+    : Projector(grads.projection == config::Projection::sparse
+                    ? sparse(static_cast<uint64_t>(grads.seed), dim, grads.sparsity)
+                    : Projector(static_cast<uint64_t>(grads.seed), dim)) {}
+
 at::Tensor Projector::rows(uint64_t first_row, int64_t rows, at::Device device) const {
   at::Tensor p = at::empty({rows, dim_}, at::TensorOptions().dtype(at::kFloat));
-  fill_rows(seed_, first_row, rows, dim_, p.data_ptr<float>());
+  if (kind_ == config::Projection::sparse)
+    sparse_jl::fill_rows(seed_, dim_, sparsity_, first_row, rows, p.data_ptr<float>());
+  else
+    fill_rows(seed_, first_row, rows, dim_, p.data_ptr<float>());
   return device.is_cpu() ? p : p.to(device);
 }
 
@@ -252,6 +269,10 @@ void Projector::accumulate(const at::Tensor& g, uint64_t first_row, at::Tensor& 
   const double scale = 1.0 / std::sqrt(static_cast<double>(dim_));
   const int64_t n = g.size(1);
   if (n == 0) return;
+  if (kind_ == config::Projection::sparse) {
+    sparse_jl::accumulate(seed_, dim_, sparsity_, g, first_row, out);
+    return;
+  }
   // On a GPU the signs are generated inside the projection kernel (never as a
   // matrix in memory); the CPU paths below serve CPU tensors.
   if (accumulate_on_device(g, first_row, mix64(seed_), dim_, scale, out)) return;

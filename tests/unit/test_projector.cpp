@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "jl_check.h"
 #include "ntks/features/projector.h"
 
 using ntks::features::mix64;
@@ -109,34 +110,14 @@ TEST(Projector, AccumulateRejectsWrongShapes) {
   EXPECT_ANY_THROW(p.accumulate(g, 0, out2));
 }
 
-// For unit x, y the estimate <P̂x, P̂y> of <x, y> has standard deviation about
-// sqrt((1 + <x,y>²)/d) (sqrt(2/d) for x = y): every pair must be within 4σ
-// at each d, and the RMS error over the pairs near 1σ, which a biased or
-// correlated P (repeated columns, a constant row) would miss.
+// The JL property at the paper's dimensions (jl_check.h).
 TEST(Projector, JohnsonLindenstrauss) {
-  const int64_t n = 3000, pairs = 24;
-  at::Generator gen = at::detail::createCPUGenerator(123);
-  at::Tensor x = at::empty({pairs, n}, at::kDouble).normal_(0, 1, gen);
-  at::Tensor y = at::empty({pairs, n}, at::kDouble).normal_(0, 1, gen);
-  y.narrow(0, 0, pairs / 2).mul_(0.3).add_(x.narrow(0, 0, pairs / 2));  // half correlated
-  x = x / x.norm(2, 1, true);
-  y = y / y.norm(2, 1, true);
-  const at::Tensor exact = (x * y).sum(1);
-  const at::Tensor both = torch::cat({x, y}).to(at::kFloat);
+  const ntks::testing::JlPairs v = ntks::testing::jl_pairs(3000, 24, 123, /*heavy_tail=*/false);
   for (int64_t d : {1024, 2048, 4096, 8192}) {
     Projector p(2024, d, 512);
-    at::Tensor out = torch::zeros({2 * pairs, d});
-    p.accumulate(both, 7, out);
-    at::Tensor px = out.narrow(0, 0, pairs).to(at::kDouble), py = out.narrow(0, pairs, pairs).to(at::kDouble);
-    const at::Tensor err = (px * py).sum(1) - exact;
-    const at::Tensor sigma = ((1 + exact * exact) / static_cast<double>(d)).sqrt();
-    const at::Tensor z = err / sigma;
-    EXPECT_LT(z.abs().max().item<double>(), 4.0) << "d=" << d;
-    const double rms = z.pow(2).mean().sqrt().item<double>();
-    EXPECT_GT(rms, 0.5) << "d=" << d;
-    EXPECT_LT(rms, 1.6) << "d=" << d;
-    const at::Tensor norm_err = ((px * px).sum(1) - 1) / std::sqrt(2.0 / static_cast<double>(d));
-    EXPECT_LT(norm_err.abs().max().item<double>(), 4.0) << "d=" << d;
+    at::Tensor out = torch::zeros({v.both.size(0), d});
+    p.accumulate(v.both, 7, out);
+    ntks::testing::expect_jl(out, v, d, "d=" + std::to_string(d));
   }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Benchmark of the grads stage's inner loop (`ntk-select bench --what grads`):
 // batched per-sample LoRA gradients (features/sample_grads.h) against a loop
-// of one-sample autograd calls, and the Rademacher projection's share of a
-// projected gradient step, on a random llama of about 30M parameters.
+// of one-sample autograd calls, and the projection's share of a projected
+// gradient step (dense Rademacher and sparse JL), and both against a
+// LESS-style loop (one sample at a time, each projected alone), on a random llama of about 30M parameters.
 
 #include <torch/torch.h>
 
@@ -21,6 +22,7 @@ struct GradsBenchOptions {
   int64_t batch = 8;         ///< samples per batch (grads.batch_size)
   int64_t seq_len = 256;     ///< tokens per sample, the second half response tokens
   int64_t dim = 8192;        ///< projection dimension d (grads.dim)
+  int64_t sparsity = 4;      ///< also time the sparse projection with this grads.sparsity; 0: not
   int reps = 3;              ///< timed repetitions of each figure; the fastest counts
   bool loop = true;          ///< also time the one-sample-at-a-time loop
   config::GradOutput output = config::GradOutput::logit_sum;
@@ -39,6 +41,15 @@ struct GradsBenchResult {
   double projection_s = 0;       ///< of which inside Projector::accumulate
   double projection_fraction = 0;  ///< projection_s / projected_s (target ≤ 0.15)
   double generation_s = 0;       ///< generating all |LoRA| × dim signs once (Projector::rows)
+  double sparse_projected_s = 0;   ///< the same step with the sparse projection (opt.sparsity)
+  double sparse_projection_s = 0;  ///< of which inside Projector::accumulate
+  double sparse_fraction = 0;      ///< sparse_projection_s / sparse_projected_s (target ≤ 0.15)
+  /// LESS-style: each sample alone through autograd (loop_s), then projected
+  /// alone by a dense matrix generated for it: loop_s + batch × generation_s
+  /// (a lower bound: the product itself is not counted).
+  double less_loop_s = 0;
+  double less_speedup = 0;         ///< less_loop_s / projected_s (dense)
+  double less_speedup_sparse = 0;  ///< less_loop_s / sparse_projected_s (target ≥ 40)
   double gflops = 0;             ///< achieved by the unprojected gradient step (FLOPs counted below)
   double projection_gflops = 0;  ///< achieved by the projection (2 · batch · |LoRA| · dim per batch)
   GemmPeak peak;

@@ -22,6 +22,7 @@ enum class Overlong { truncate, drop };
 enum class Schedule { cosine, linear, constant };
 enum class IndexKind { flat, ivf };
 enum class GradOutput { logit_sum, log_likelihood };
+enum class Projection { rademacher, sparse };
 enum class ScoreRule { ntk, lda };
 enum class SelectMethod { ntk, knn, random, less, dsir, tsds };
 enum class LessReduce { max, mean };
@@ -124,7 +125,12 @@ struct PreselectConfig {
 struct GradsConfig {
   GradOutput output = GradOutput::logit_sum;  ///< f(x): Jacobian-free logit sum or mean log-likelihood
   std::int64_t dim = 8192;       ///< projection dimension d; 0: unprojected gradient (debug)
-  std::int64_t seed = 42;        ///< seed of the Rademacher projection
+  std::int64_t seed = 42;        ///< seed of the projection matrix
+  /// rademacher: the paper's dense ±1 matrix; sparse: beyond the paper, a
+  /// sparse JL transform with `sparsity` nonzeros per gradient coordinate
+  /// (features/projector.h), the same kernel in expectation at a small cost.
+  Projection projection = Projection::rademacher;
+  std::int64_t sparsity = 4;     ///< sparse: nonzeros per gradient coordinate (divides dim)
   double scale = 1;              ///< factor on every gradient, for numerical range
   std::int64_t batch_size = 8;   ///< samples per per-sample-gradient batch
 };
