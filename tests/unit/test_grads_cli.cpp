@@ -97,23 +97,35 @@ TEST(GradsCli, SameRowsOnOneAndThreeRanksAndMeanOfDomain) {
   EXPECT_GT(norm, 0.0f);  // a random adapter with nonzero B: real gradients
 }
 
+// Both kinds of grads.projection: rows equal to the unprojected gradient
+// times that kind's P/√d; the sparse kind's rows the same on 3 ranks.
 TEST(GradsCli, ProjectedRowsAreTheUnprojectedGradientTimesP) {
   GradsFixture f;
-  auto proj = run_command(f.command(f.dir.file("p"), "--which candidates"));
-  ASSERT_EQ(proj.status, 0) << proj.output;
   auto raw = run_command(f.command(f.dir.file("u"), "--which candidates --set grads.dim=0"));
   ASSERT_EQ(raw.status, 0) << raw.output;
-  const Rows p = read_set(f.dir.file("p/grads/candidates.json")), u = read_set(f.dir.file("u/grads/candidates.json"));
-  ASSERT_EQ(p.dim, 64);
+  const Rows u = read_set(f.dir.file("u/grads/candidates.json"));
   const auto n = static_cast<int64_t>(u.ids.size());
-  at::Tensor g = at::from_blob(const_cast<float*>(u.values.data()), {n, u.dim}, at::kFloat).clone();
-  at::Tensor out = at::zeros({n, 64}, at::kFloat);
-  features::Projector(42, 64).accumulate(g, 0, out);  // grads.seed defaults to 42
-  const at::Tensor got = at::from_blob(const_cast<float*>(p.values.data()), {n, 64}, at::kFloat);
-  // Module-by-module projection and one product over the whole vector sum in
-  // different orders: compare against the row norms, per row.
-  const at::Tensor err = (got - out).norm(2, {1}) / out.norm(2, {1});
-  EXPECT_LT(err.max().item<float>(), 1e-5) << err;
+  const at::Tensor g = at::from_blob(const_cast<float*>(u.values.data()), {n, u.dim}, at::kFloat).clone();
+  const std::string sparse = "--set grads.projection=sparse --set grads.sparsity=8";
+  for (const std::string& kind : {std::string("rademacher"), std::string("sparse")}) {
+    SCOPED_TRACE(kind);
+    auto proj = run_command(f.command(f.dir.file(kind), "--which candidates " + (kind == "sparse" ? sparse : "")));
+    ASSERT_EQ(proj.status, 0) << proj.output;
+    const Rows p = read_set(f.dir.file(kind + "/grads/candidates.json"));
+    ASSERT_EQ(p.dim, 64);
+    at::Tensor out = at::zeros({n, 64}, at::kFloat);
+    // grads.seed defaults to 42
+    (kind == "sparse" ? features::Projector::sparse(42, 64, 8) : features::Projector(42, 64)).accumulate(g, 0, out);
+    const at::Tensor got = at::from_blob(const_cast<float*>(p.values.data()), {n, 64}, at::kFloat);
+    // Module-by-module projection and one product over the whole vector sum in
+    // different orders: compare against the row norms, per row.
+    const at::Tensor err = (got - out).norm(2, {1}) / out.norm(2, {1});
+    EXPECT_LT(err.max().item<float>(), 1e-5) << err;
+  }
+  auto three = run_command(f.command(f.dir.file("s3"), "--which candidates " + sparse, "mpirun --oversubscribe -np 3"));
+  ASSERT_EQ(three.status, 0) << three.output;
+  EXPECT_EQ(read_set(f.dir.file("s3/grads/candidates.json")).values,
+            read_set(f.dir.file("sparse/grads/candidates.json")).values);
 }
 
 TEST(GradsCli, IdListSelectsRowsAndAKilledRunResumes) {
