@@ -114,7 +114,7 @@ int fidelity(Context& ctx, dist::Communicator& local) {
   o.scale = cfg.grads.scale;
   o.dim = dim_option(ctx);
   if (o.dim == 0) throw UsageError("diagnose fidelity: --dim 0 leaves nothing to measure the projection's error at");
-  o.seed = cfg.grads.seed;
+  o.projection = cfg.grads;
   o.batch_size = cfg.grads.batch_size;
   check_memory(ctx, diagnose::fidelity_memory_bytes(s.dec, subset.samples, o.dim), "fidelity", "lower --samples");
   const diagnose::FidelityResult r = diagnose::fidelity(s.dec, subset.samples, o);
@@ -125,6 +125,7 @@ int fidelity(Context& ctx, dist::Communicator& local) {
   j["adapter"] = s.adapter.empty() ? "none" : s.adapter;
   j["model"] = cfg.model.path;
   j["grads_scale"] = cfg.grads.scale;
+  j["projection"] = config::to_string(cfg.grads.projection);
   const std::string out = out_path(ctx, "fidelity");
   write_outputs(out, j, diagnose::fidelity_svg(r));
   std::cout << fmt::format("diagnose fidelity: {} samples, Jacobian-free vs exact NTK: Pearson {:.4f}, Spearman "
@@ -187,7 +188,7 @@ int stability(Context& ctx, dist::Communicator& local) {
   o.output = cfg.grads.output;
   o.scale = cfg.grads.scale;
   o.dim = dim_option(ctx);
-  o.seed = cfg.grads.seed;
+  o.projection = cfg.grads;
   o.batch_size = cfg.grads.batch_size;
   o.init_seed = static_cast<uint64_t>(train::finetune_seed(cfg));
   o.lora = cfg.lora;

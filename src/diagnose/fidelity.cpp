@@ -39,7 +39,7 @@ FidelityResult fidelity(const model::Decoder& dec, const std::vector<data::Sampl
   const at::Tensor g = gradient_rows(dec, samples, config::GradOutput::logit_sum, options.scale, nullptr,
                                      options.batch_size)
                            .all();
-  const features::Projector projector(options.seed, options.dim);
+  const features::Projector projector(options.projection, options.dim);
   at::Tensor projected = at::zeros({n, options.dim}, at::kFloat);
   projector.accumulate(g, 0, projected);
   const at::Tensor k_jf = gram(g), k_p = gram(projected);
@@ -114,7 +114,7 @@ nlohmann::json fidelity_json(const FidelityResult& r) {
         {"exact", "K_ex(x,x') = sum_v <grad z_v(x), grad z_v(x')>, gradients over the LoRA parameters; computed "
                   "as sum_j <grad c_j.hbar(x), grad c_j.hbar(x')> with W^T W = sum_j c_j c_j^T (exact: z_v = W_v.hbar)"},
         {"jacobian_free", "K_JF(x,x') = <grad f(x), grad f(x')>, f = sum_v z_v (grads.output logit_sum)"},
-        {"projected", "K_P(x,x') = <P^T g(x), P^T g(x')> / d, the Rademacher projection of grads (grads.seed, jl_dim)"},
+        {"projected", "K_P(x,x') = <P^T g(x), P^T g(x')> / d, the projection of grads (grads.projection, grads.seed, jl_dim)"},
         {"pairs", "statistics over the entries i <= j of the n x n kernels (diagonal included)"},
         {"pearson", "Pearson correlation of K_JF against K_ex"},
         {"spearman", "Spearman rank correlation of K_JF against K_ex (ties: mean ranks)"},

@@ -61,7 +61,7 @@ StabilityResult stability(model::Decoder& dec, const std::vector<data::Sample>& 
   r.samples = static_cast<int64_t>(samples.size());
   r.dim = options.dim;
   std::optional<features::Projector> projector;
-  if (options.dim > 0) projector.emplace(options.seed, options.dim);
+  if (options.dim > 0) projector.emplace(options.projection, options.dim);
   for (const StabilityAdapter& a : adapters) {
     if (a.folder == "init") {
       if (dec.has_lora()) dec.remove_lora();

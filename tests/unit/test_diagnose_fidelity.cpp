@@ -42,6 +42,27 @@ TEST(DiagnoseFidelity, MatchesAnIndependentPerVocabularyComputation) {
             << j["jl_bound"] << "\n";
 }
 
+// grads.projection reaches the diagnostic: a sparse run measures the sparse
+// projection (same exact and Jacobian-free kernels, another projected one,
+// still within the JL bound) and says so in its JSON.
+TEST(DiagnoseFidelity, MeasuresTheProjectionThatGradsUses) {
+  DiagnoseFixture f;
+  const std::string data = f.pretokenized("data.jsonl", 6);
+  const std::string base =
+      fmt::format("diagnose fidelity --set data.domain={} --adapter {} --samples 6 --dim 128 ", data, f.adapter);
+  auto dense = f.ntks(base + "--out " + f.run_dir() + "/dense.json");
+  ASSERT_EQ(dense.status, 0) << dense.output;
+  auto sparse = f.ntks(base + "--set grads.projection=sparse --out " + f.run_dir() + "/sparse.json");
+  ASSERT_EQ(sparse.status, 0) << sparse.output;
+  const auto d = read_json(f.run_dir() + "/dense.json"), s = read_json(f.run_dir() + "/sparse.json");
+  EXPECT_EQ(d["projection"], "rademacher");
+  EXPECT_EQ(s["projection"], "sparse");
+  EXPECT_EQ(d["kernels"]["exact"], s["kernels"]["exact"]);
+  EXPECT_EQ(d["kernels"]["jacobian_free"], s["kernels"]["jacobian_free"]);
+  EXPECT_GT(relative_error(s["kernels"]["projected"], d["kernels"]["projected"]), 1e-3);
+  EXPECT_LT(s["jl_max_rel_error"].get<double>(), s["jl_bound"].get<double>());
+}
+
 TEST(DiagnoseFidelity, RefusesImpossibleRequestsWithWhatTheyNeed) {
   DiagnoseFixture f;
   const std::string data = f.pretokenized("data.jsonl", 4);

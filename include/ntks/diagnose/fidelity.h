@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "ntks/config/config.h"
 #include "ntks/data/sample_reader.h"
 
 namespace ntks::model {
@@ -36,7 +37,9 @@ namespace ntks::diagnose {
 struct FidelityOptions {
   double scale = 1;          ///< grads.scale
   int64_t dim = 8192;        ///< d of the projection whose JL error is measured
-  uint64_t seed = 42;        ///< grads.seed: the projection's
+  /// grads.projection, .seed and .sparsity: the projection measured, as grads
+  /// makes it (its other fields are not read)
+  config::GradsConfig projection;
   int64_t batch_size = 8;    ///< samples per per-sample-gradient batch
   double delta = 0.05;       ///< failure probability of the JL bound
 };

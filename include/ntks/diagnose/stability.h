@@ -44,7 +44,7 @@ struct StabilityOptions {
   config::GradOutput output = config::GradOutput::logit_sum;
   double scale = 1;
   int64_t dim = 8192;  ///< 0: unprojected gradients
-  uint64_t seed = 42;  ///< projection seed (grads.seed)
+  config::GradsConfig projection;  ///< grads.projection, .seed, .sparsity (other fields not read)
   int64_t batch_size = 8;
   uint64_t init_seed = 0;  ///< seed of an "init" adapter (finetune.seed or run.seed)
   config::LoraConfig lora;  ///< shape of an "init" adapter
