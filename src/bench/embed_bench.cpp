@@ -42,7 +42,7 @@ EmbedBenchResult embed_bench(const EmbedBenchOptions& opt) {
   }
   // What the batches run: every row at its batch's longest length.
   double executed_flops = 0, padded_tokens = 0;
-  const auto batches = features::batches_by_tokens(lengths, opt.batch_tokens);
+  const auto batches = features::batches_by_tokens(lengths, opt.batch_tokens, 0, features::kMaxPadding);
   for (const auto& rows : batches) {
     int64_t longest = 0;
     for (size_t p : rows) longest = std::max(longest, lengths[p]);

@@ -59,17 +59,14 @@ void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   }
   // Array tasks × ranks: task i's rank r writes shard i * ranks + r.
   const auto [shard, total] = candidate_shard(ctx);
-  // Whole blocks (rows never depend on the shard count), balanced by the
-  // records' estimated cost (their bytes: DESIGN §4).
-  const data::Range mine = features::block_aligned_shard(
-      index.size(), cfg.store.block_rows, shard, total, [&](int64_t g) { return features::record_cost(index, g); });
+  const data::Range mine = stage_shard(cfg, "embed", index, index.size(), [](int64_t p) { return p; }, shard, total);
   const std::string out = features::shard_file(dir, "candidates", shard, total);
   const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
   log::info("candidates: shard {} of {}: records [{}, {}) of {}", shard, total, mine.begin, mine.end, index.size());
   std::vector<int64_t> records(static_cast<size_t>(mine.size()));
   std::iota(records.begin(), records.end(), mine.begin);
-  features::FeatureJob job = make_job(cfg, out, skip, "embeddings", metadata, s.dec.config().hidden_size,
-                                      std::move(records), mine.begin, "embed candidates");
+  features::FeatureJob job = make_job(cfg, "embed", out, skip, "embeddings", metadata, s.dec.config().hidden_size,
+                                      std::move(records), mine.begin, index.size(), "embed candidates");
   add_forecast(job, cfg, "embed", index.size(), total);
   run_job(ctx, s, "embed", std::move(job), index, embed_rows(cfg, s));
   ctx.comm.barrier();
@@ -112,11 +109,13 @@ Command embed_command() {
       "  RUN/embed/domain.h5, RUN/embed/candidates-IIIII-of-NNNNN.h5 (one shard per rank, or per\n"
       "  rank and array task with --shard/--num-shards), RUN/embed/candidates.json (all shards as\n"
       "  one dataset, written when the last shard is complete), RUN/embed/skipped-*.jsonl.\n"
-      "Samples are batched by model tokens (embed.batch_tokens) after sorting by length, in blocks\n"
-      "of store.block_rows records; each shard (and each rank's part of the domain set) is a\n"
-      "contiguous run of whole blocks balanced by estimated work (the records' byte lengths in the\n"
-      "corpus index, a stand-in for their token counts), so the rows never depend on the number of\n"
-      "shards. A killed run continues after the last block it committed; a file that is complete\n"
+      "Records are cut into groups (store.group_rows; auto: whole blocks for long lists, as few as\n"
+      "16 records for short ones) and each group's samples are batched by model tokens\n"
+      "(embed.batch_tokens, at most a quarter padding) after sorting by length; each shard (and\n"
+      "each rank's part of the domain set) is a contiguous run of whole groups balanced by\n"
+      "estimated work (the records' byte lengths in the corpus index, a stand-in for their token\n"
+      "counts), so the rows never depend on the number of shards. Rows are committed per block of\n"
+      "store.block_rows records; a killed run continues after the last group it committed; a file that is complete\n"
       "with the same inputs is kept, and so are all candidate shards of an earlier call (array\n"
       "tasks with another --num-shards included) when candidates.json lists them complete.";
   c.options = [](po::options_description& o) {

@@ -154,17 +154,15 @@ void grads_candidates(Context& ctx, StageSetup& s, const std::string& dir, const
   if (a.count("preselected")) extra["preselected"] = list;
   const std::string metadata = stage_metadata(cfg, s, files, extra);
   const auto [shard, total] = candidate_shard(ctx);
-  // Whole blocks of the whole list (rows never depend on the shard count),
-  // balanced by the records' estimated cost (their bytes: DESIGN §4).
+  const auto n = static_cast<int64_t>(all.size());
   const data::Range mine =
-      features::block_aligned_shard(static_cast<int64_t>(all.size()), cfg.store.block_rows, shard, total,
-                                    [&](int64_t p) { return features::record_cost(index, all[static_cast<size_t>(p)]); });
+      stage_shard(cfg, "grads", index, n, [&](int64_t p) { return all[static_cast<size_t>(p)]; }, shard, total);
   const std::string out = features::shard_file(dir, "candidates", shard, total);
   const std::string skip = (fs::path(dir) / fmt::format("skipped-candidates-{:05d}-of-{:05d}.jsonl", shard, total)).string();
   log::info("candidates: shard {} of {}: {} of {} candidates", shard, total, mine.size(), all.size());
-  features::FeatureJob job =
-      make_job(cfg, out, skip, "grads", metadata, dim, std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end),
-               mine.begin, "grads candidates");
+  features::FeatureJob job = make_job(cfg, "grads", out, skip, "grads", metadata, dim,
+                                      std::vector<int64_t>(all.begin() + mine.begin, all.begin() + mine.end),
+                                      mine.begin, n, "grads candidates");
   add_forecast(job, cfg, "grads", static_cast<int64_t>(all.size()), total);
   run_job(ctx, s, "grads", std::move(job), index, grads_rows(cfg, s, projector, precondition));
   ctx.comm.barrier();
@@ -244,11 +242,14 @@ Command grads_command() {
       "RUN/grads/domain_mean.h5 (their mean, summed over ranks by allreduce),\n"
       "RUN/grads/candidates-IIIII-of-NNNNN.h5 and candidates.json. The candidates: all records of\n"
       "data.candidates, or those of --preselected (the pre-selection file) or --ids-file, in record\n"
-      "order; the list's path and a hash of its records go into the files' metadata. Candidates are\n"
-      "cut into blocks of store.block_rows and each shard (rank x array task) gets a contiguous run\n"
-      "of whole blocks balanced by estimated work (the records' byte lengths in the corpus index, a\n"
-      "stand-in for their token counts), so the rows never depend on the number of shards.\n"
-      "Resumable block by block; files complete with the same inputs are kept.\n"
+      "order; the list's path and a hash of its records go into the files' metadata. Candidates and\n"
+      "domain set are cut into groups (store.group_rows; auto: whole blocks for long lists, as few\n"
+      "as 16 records or grads.batch_size for short ones), batched within a group after sorting by\n"
+      "length, and each shard (rank x array task) gets a contiguous run of whole groups balanced by\n"
+      "estimated work (the records' byte lengths in the corpus index, a stand-in for their token\n"
+      "counts), so the rows never depend on the number of shards. Committed per block of\n"
+      "store.block_rows, resumable after the last group committed; files complete with the same\n"
+      "inputs are kept.\n"
       "With select.method less (LESS): gradients of the loss (the mean NLL of the response), the\n"
       "candidates' turned into Adam directions with the warm-up's optimizer state\n"
       "(RUN/warmup/optimizer.safetensors): (b1 m + (1-b1) g) / sqrt(b2 v + (1-b2) g^2 + 1e-8), as LESS\n"

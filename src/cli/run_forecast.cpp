@@ -101,7 +101,9 @@ int dry_run_forecast(Context& ctx, int64_t k) {
       const features::ComputeRows embed = embed_rows(cfg, s);
       embed(first);
       add("embed", "candidates + domain", candidates + domain, n, timed(comm, [&] { embed(sample); }));
-      rows.back().parallel = features::parallel_ranks({candidates, domain}, cfg.store.block_rows, ranks);
+      rows.back().parallel = features::parallel_ranks(
+          {{candidates, stage_group_rows(cfg, "embed", candidates)}, {domain, stage_group_rows(cfg, "embed", domain)}},
+          ranks);
     }
     if (used(cfg, "grads")) {
       std::optional<features::Projector> projector;
@@ -111,7 +113,8 @@ int dry_run_forecast(Context& ctx, int64_t k) {
       const int64_t m = less ? candidates : std::min(candidates, config::preselect_size(cfg));
       add("grads", less ? "every candidate + domain" : "pre-selected m + domain", m + domain, n,
           timed(comm, [&] { grads(sample); }));
-      rows.back().parallel = features::parallel_ranks({m, domain}, cfg.store.block_rows, ranks);
+      rows.back().parallel = features::parallel_ranks(
+          {{m, stage_group_rows(cfg, "grads", m)}, {domain, stage_group_rows(cfg, "grads", domain)}}, ranks);
     }
     if (used(cfg, "warmup")) {
       // One epoch over the sample with the warm-up's own settings (each rank

@@ -96,9 +96,21 @@ std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const
       .dump();
 }
 
-features::FeatureJob make_job(const config::Config& cfg, const std::string& out, const std::string& skip,
-                              const std::string& kind, const std::string& metadata, int64_t dim,
-                              std::vector<int64_t> records, int64_t first_position, std::string label) {
+int64_t stage_group_rows(const config::Config& cfg, const std::string& stage, int64_t n) {
+  const int64_t batch = stage == "grads" ? cfg.grads.batch_size : 1;
+  return features::group_rows(n, cfg.store.block_rows, batch, cfg.store.group_rows);
+}
+
+data::Range stage_shard(const config::Config& cfg, const std::string& stage, const data::CorpusIndex& index,
+                        int64_t n, const std::function<int64_t(int64_t)>& record, int shard, int total) {
+  return features::group_aligned_shard(n, stage_group_rows(cfg, stage, n), shard, total,
+                                       [&](int64_t p) { return features::record_cost(index, record(p)); });
+}
+
+features::FeatureJob make_job(const config::Config& cfg, const std::string& stage, const std::string& out,
+                              const std::string& skip, const std::string& kind, const std::string& metadata,
+                              int64_t dim, std::vector<int64_t> records, int64_t first_position,
+                              int64_t whole_records, std::string label) {
   features::FeatureJob job;
   job.out_path = out;
   job.skip_path = skip;
@@ -108,6 +120,7 @@ features::FeatureJob make_job(const config::Config& cfg, const std::string& out,
   job.spec.metadata_json = metadata;
   job.records = std::move(records);
   job.first_position = first_position;
+  job.group_rows = stage_group_rows(cfg, stage, whole_records);
   job.block_rows = cfg.store.block_rows;
   job.label = std::move(label);
   return job;
@@ -174,26 +187,22 @@ DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, cons
   const auto part_skip = [&](int p) {
     return (fs::path(parts) / fmt::format("skipped-{:05d}-of-{:05d}.jsonl", p, size)).string();
   };
-  const data::Range mine = features::block_aligned_shard(
-      index.size(), cfg.store.block_rows, rank, size, [&](int64_t g) { return features::record_cost(index, g); });
+  const std::string stage = fs::path(dir).filename().string();
+  const data::Range mine = stage_shard(cfg, stage, index, index.size(), [](int64_t p) { return p; }, rank, size);
   std::vector<int64_t> records(static_cast<size_t>(mine.size()));
   std::iota(records.begin(), records.end(), mine.begin);
-  const auto r = run_job(ctx, s, fs::path(dir).filename().string(),
-                         make_job(cfg, features::shard_file(parts, "domain", rank, size), part_skip(rank), kind,
-                                  metadata, dim, std::move(records), mine.begin, kind + " domain"),
+  const auto r = run_job(ctx, s, stage,
+                         make_job(cfg, stage, features::shard_file(parts, "domain", rank, size), part_skip(rank), kind,
+                                  metadata, dim, std::move(records), mine.begin, index.size(), kind + " domain"),
                          index, compute);
   if (r.stats.skipped + r.stats.dropped) log::warn("domain: {}", r.stats.summary());
 
-  // The mean over the domain: float64 sums of each rank's rows, one allreduce.
-  DomainRows total;
-  {
-    store::FeatureReader part(features::shard_file(parts, "domain", rank, size));
-    at::Tensor both = at::cat({row_sum(part), at::tensor({static_cast<double>(part.rows())}, at::kDouble)});
-    ctx.comm.allreduce(both, dist::ReduceOp::sum);
-    total.sum = both.narrow(0, 0, dim).clone();
-    total.rows = static_cast<int64_t>(both[dim].item<double>());
-  }
   ctx.comm.barrier();
+  // The sum over the domain: rank 0 adds the joined rows in record order in
+  // float64 and the others add zeros in the allreduce, so the sum has the
+  // same bits whatever the rank count (per-rank partial sums would be added
+  // in an order that depends on it).
+  at::Tensor both = at::zeros({dim + 1}, at::kDouble);
   if (ctx.comm.is_root()) {  // join the parts in rank order (= record order)
     store::FeatureFileSpec spec;
     spec.dim = dim;
@@ -214,9 +223,11 @@ DomainRows domain_rows(Context& ctx, StageSetup& s, const std::string& dir, cons
     w.finalize();
     fs::remove_all(parts);
     log::info("{}: {} domain rows", out, w.rows());
+    store::FeatureReader joined(out);
+    both = at::cat({row_sum(joined), at::tensor({static_cast<double>(joined.rows())}, at::kDouble)});
   }
-  ctx.comm.barrier();
-  return total;
+  ctx.comm.allreduce(both, dist::ReduceOp::sum);
+  return {both.narrow(0, 0, dim).clone(), static_cast<int64_t>(both[dim].item<double>())};
 }
 
 }  // namespace ntks::cli

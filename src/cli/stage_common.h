@@ -44,11 +44,25 @@ CandidateShard candidate_shard(Context& ctx);
 std::string stage_metadata(const config::Config& cfg, const StageSetup& s, const std::vector<std::string>& files,
                            const nlohmann::json& extra);
 
-/// A feature job over `records` (ascending global indices), the part of a
-/// list that starts at position `first_position`.
-features::FeatureJob make_job(const config::Config& cfg, const std::string& out, const std::string& skip,
-                              const std::string& kind, const std::string& metadata, int64_t dim,
-                              std::vector<int64_t> records, int64_t first_position, std::string label);
+/// Records per group (features::group_rows) of `stage` ("embed" or "grads")
+/// over a list of `n` records: store.group_rows, or the automatic size with
+/// the stage's batch size as its floor (grads.batch_size; embed batches by
+/// tokens).
+int64_t stage_group_rows(const config::Config& cfg, const std::string& stage, int64_t n);
+
+/// Shard `shard` of `total` over a list of `n` records, position p holding
+/// record `record(p)`: whole groups of `stage`, balanced by the records'
+/// estimated cost (their bytes: DESIGN §4), so the rows never depend on the
+/// shard count.
+data::Range stage_shard(const config::Config& cfg, const std::string& stage, const data::CorpusIndex& index,
+                        int64_t n, const std::function<int64_t(int64_t)>& record, int shard, int total);
+
+/// A feature job of `stage` over `records` (ascending global indices), the
+/// part of a list of `whole_records` that starts at position `first_position`.
+features::FeatureJob make_job(const config::Config& cfg, const std::string& stage, const std::string& out,
+                              const std::string& skip, const std::string& kind, const std::string& metadata,
+                              int64_t dim, std::vector<int64_t> records, int64_t first_position,
+                              int64_t whole_records, std::string label);
 
 /// Makes `job` forecast the whole list of `whole_records` over `shards`
 /// shards after its first block, into RUN/forecast/<stage>.json.
@@ -64,10 +78,11 @@ features::FeatureJobResult run_job(Context& ctx, StageSetup& s, const std::strin
 /// The `--reuse RUN` option of embed and grads (and run), for their options.
 void add_reuse_option(po::options_description& o);
 
-/// The domain set's rows: every rank computes its blocks into a part file,
+/// The domain set's rows: every rank computes its groups into a part file,
 /// then rank 0 joins the parts into `<dir>/domain.h5` (and the skip logs into
 /// `<dir>/skipped-domain.jsonl`). Returns the sum over ALL domain rows in
-/// float64 on every rank (one allreduce) and their count, for means.
+/// float64 on every rank (rank 0 sums the joined rows in record order: the
+/// same bits on any rank count; one allreduce) and their count, for means.
 struct DomainRows {
   at::Tensor sum;  ///< [dim] float64
   int64_t rows = 0;

@@ -123,6 +123,10 @@ void validate(const Config& c) {
             fmt::format("must be >= select.size ({})", c.select.size));
 
   at_least("store.block_rows", c.store.block_rows, 1);
+  at_least("store.group_rows", c.store.group_rows, 0);
+  if (c.store.group_rows > 0)
+    require(c.store.block_rows % c.store.group_rows == 0, "store.group_rows", c.store.group_rows,
+            fmt::format("must divide store.block_rows ({}), or be 0 (auto)", c.store.block_rows));
 }
 
 }  // namespace ntks::config

@@ -14,7 +14,7 @@ at::Tensor embed_samples(const model::Decoder& dec, const std::vector<data::Samp
   lengths.reserve(samples.size());
   for (const data::Sample& s : samples) lengths.push_back(static_cast<int64_t>(s.ids.size()));
   at::Tensor out = at::empty({static_cast<int64_t>(samples.size()), dec.config().hidden_size}, at::kFloat);
-  for (const std::vector<size_t>& rows : batches_by_tokens(lengths, batch_tokens)) {
+  for (const std::vector<size_t>& rows : batches_by_tokens(lengths, batch_tokens, 0, kMaxPadding)) {
     std::vector<const data::Sample*> batch;
     std::vector<int64_t> positions;
     for (size_t r : rows) {

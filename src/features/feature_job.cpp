@@ -1,4 +1,4 @@
-// run_feature_job(): the resumable block loop shared by embed and grads.
+// run_feature_job(): the resumable group/block loop shared by embed and grads.
 
 #include "ntks/features/feature_job.h"
 
@@ -57,9 +57,9 @@ void kill_point() {
   if (left > 0 && --left == 0) std::raise(SIGKILL);
 }
 
-// The rows of one block's samples, in their order: those the earlier run
+// The rows of one group's samples, in their order: those the earlier run
 // has (job.reuse) copied, the others computed together in one call.
-at::Tensor block_rows(const FeatureJob& job, const std::vector<data::Sample>& samples, const ComputeRows& compute,
+at::Tensor group_rows_of(const FeatureJob& job, const std::vector<data::Sample>& samples, const ComputeRows& compute,
                       int64_t& reused) {
   const auto n = static_cast<int64_t>(samples.size());
   reused = 0;
@@ -89,7 +89,7 @@ at::Tensor block_rows(const FeatureJob& job, const std::vector<data::Sample>& sa
   return rows;
 }
 
-// After the first block that computed rows: its rate, and what it forecasts
+// After the first committed block that computed rows: its rate, and what it forecasts
 // for this job and for the whole list on every shard at that rate.
 void first_block_forecast(const FeatureJob& job, int64_t computed, double seconds, int64_t left) {
   if (job.whole_records <= 0 || computed <= 0 || seconds <= 0) return;
@@ -115,17 +115,29 @@ void first_block_forecast(const FeatureJob& job, int64_t computed, double second
 
 }  // namespace
 
-data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards,
+int64_t group_rows(int64_t n, int64_t block_rows, int64_t min_rows, int64_t configured) {
+  NTKS_CHECK(block_rows > 0 && n >= 0, "group of {} entries in blocks of {}", n, block_rows);
+  if (configured > 0) {
+    NTKS_CHECK(block_rows % configured == 0, "group_rows {} does not divide block_rows {}", configured, block_rows);
+    return configured;
+  }
+  const int64_t floor = std::max(kMinGroupRows, min_rows);
+  int64_t g = block_rows;
+  while (g % 2 == 0 && g / 2 >= floor && (n + g - 1) / g < kGroupsPerList) g /= 2;
+  return g;
+}
+
+data::Range group_aligned_shard(int64_t n, int64_t group_rows, int shard, int num_shards,
                                 const std::function<int64_t(int64_t)>& weight) {
-  NTKS_CHECK(block_rows > 0, "block_rows {} must be positive", block_rows);
+  NTKS_CHECK(group_rows > 0, "group_rows {} must be positive", group_rows);
   data::shard_range(n, shard, num_shards);  // UsageError for a bad shard or count
-  const int64_t blocks = (n + block_rows - 1) / block_rows;
-  // cum[b]: weight of blocks [0, b). Summed in full on every rank: a few
+  const int64_t groups = (n + group_rows - 1) / group_rows;
+  // cum[g]: weight of groups [0, g). Summed in full on every rank: a few
   // nanoseconds a record, and no rank needs another's view.
-  std::vector<int64_t> cum(static_cast<size_t>(blocks) + 1, 0);
-  for (int64_t b = 0; b < blocks; ++b) {
+  std::vector<int64_t> cum(static_cast<size_t>(groups) + 1, 0);
+  for (int64_t b = 0; b < groups; ++b) {
     int64_t w = 0;
-    for (int64_t p = b * block_rows; p < std::min(n, (b + 1) * block_rows); ++p) {
+    for (int64_t p = b * group_rows; p < std::min(n, (b + 1) * group_rows); ++p) {
       const int64_t x = weight(p);
       NTKS_CHECK(x >= 0, "weight {} of entry {} is negative", x, p);
       w += x;
@@ -133,12 +145,12 @@ data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int nu
     cum[static_cast<size_t>(b) + 1] = cum[static_cast<size_t>(b)] + w;
   }
   if (cum.back() == 0)
-    for (int64_t b = 0; b <= blocks; ++b) cum[static_cast<size_t>(b)] = std::min(n, b * block_rows);
-  // Boundary k: the block boundary nearest to k/num_shards of the total,
+    for (int64_t b = 0; b <= groups; ++b) cum[static_cast<size_t>(b)] = std::min(n, b * group_rows);
+  // Boundary k: the group boundary nearest to k/num_shards of the total,
   // compared exactly as cum[b] * num_shards against total * k.
   const auto boundary = [&](int k) -> int64_t {
     if (k == 0) return 0;
-    if (k == num_shards) return blocks;
+    if (k == num_shards) return groups;
     const auto scaled = [&](int64_t b) { return static_cast<__int128>(cum[static_cast<size_t>(b)]) * num_shards; };
     const __int128 target = static_cast<__int128>(cum.back()) * k;
     const int64_t hi = std::partition_point(cum.begin(), cum.end(),
@@ -148,11 +160,11 @@ data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int nu
     return target - scaled(hi - 1) <= scaled(hi) - target ? hi - 1 : hi;
   };
   const int64_t first = boundary(shard), last = boundary(shard + 1);
-  return {std::min(n, first * block_rows), std::min(n, last * block_rows)};
+  return {std::min(n, first * group_rows), std::min(n, last * group_rows)};
 }
 
-data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards) {
-  return block_aligned_shard(n, block_rows, shard, num_shards, [](int64_t) { return int64_t{1}; });
+data::Range group_aligned_shard(int64_t n, int64_t group_rows, int shard, int num_shards) {
+  return group_aligned_shard(n, group_rows, shard, num_shards, [](int64_t) { return int64_t{1}; });
 }
 
 int64_t record_cost(const data::CorpusIndex& index, int64_t global) {
@@ -175,7 +187,14 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
   fs::create_directories(fs::path(job.out_path).parent_path());
   store::FeatureWriter writer = open_writer(job);
 
-  // Where to continue: after the block that holds the last committed row.
+  NTKS_CHECK(job.group_rows > 0 && job.block_rows % job.group_rows == 0,
+             "{}: group_rows {} must divide block_rows {}", job.out_path, job.group_rows, job.block_rows);
+  // Position p (in the caller's whole list) of local index i is first_position + i.
+  const auto next_multiple = [&](int64_t i, int64_t unit) {
+    return ((job.first_position + i) / unit + 1) * unit - job.first_position;
+  };
+  // Where to continue: after the group that holds the last committed row
+  // (commits happen at group ends, so that group was done in full).
   const auto n = static_cast<int64_t>(job.records.size());
   int64_t start = 0;
   if (writer.rows() > 0) {
@@ -185,8 +204,7 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
                 writer.last_index());
       writer = store::FeatureWriter::create(job.out_path, job.spec);
     } else {
-      const int64_t pos = job.first_position + (it - job.records.begin());
-      start = std::min(n, (pos / job.block_rows + 1) * job.block_rows - job.first_position);
+      start = std::min(n, next_multiple(it - job.records.begin(), job.group_rows));
       result.resumed_rows = writer.rows();
       log::info("{}: resuming after {} rows ({} of {} records done)", job.out_path, writer.rows(), start, n);
     }
@@ -199,41 +217,59 @@ FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex&
   progress_options.unit = "records";
   progress_options.rank0_only = false;
   log::Progress progress(job.label, n - start, progress_options);
-  // SIGTERM/SIGINT from here on: finish and commit the block in hand, then
-  // stop (exit status 75); a rerun resumes after it (util/stop.h).
+  // SIGTERM/SIGINT from here on: finish the group in hand, commit what is
+  // pending, then stop (exit status 75); a rerun resumes after it (util/stop.h).
   util::StopScope stoppable;
   bool forecast_done = false;
-  // Blocks start at multiples of block_rows in the caller's whole list.
-  for (int64_t begin = start; begin < n;) {
-    const int64_t end = std::min(n, ((job.first_position + begin) / job.block_rows + 1) * job.block_rows -
-                                        job.first_position);
-    std::vector<int64_t> block(job.records.begin() + begin, job.records.begin() + end);
-    const double block_start = progress.elapsed();
-    std::vector<data::Sample> samples;
-    reader.read(block, [&](data::Sample&& s) { samples.push_back(std::move(s)); });
-    int64_t reused = 0;
-    const at::Tensor rows = block_rows(job, samples, compute, reused);
-    const auto computed = static_cast<int64_t>(samples.size()) - reused;
-    if (!forecast_done && computed > 0) {
-      forecast_done = true;
-      first_block_forecast(job, computed, progress.elapsed() - block_start, n - end);
-    }
+  // The rows of the block in hand, committed together.
+  struct Pending {
+    std::vector<at::Tensor> rows;
     std::vector<uint64_t> keys;
     std::vector<std::string> ids;
     std::vector<int64_t> indices, tokens;
-    for (const data::Sample& s : samples) {
-      keys.push_back(s.content_hash);
-      ids.push_back(s.id);
-      indices.push_back(s.index);
-      tokens.push_back(s.source_tokens);
+    int64_t reused = 0, computed = 0;
+    double started = 0;
+  } pending;
+  pending.started = progress.elapsed();
+  const auto commit = [&](int64_t end) {
+    if (!forecast_done && pending.computed > 0) {
+      forecast_done = true;
+      first_block_forecast(job, pending.computed, progress.elapsed() - pending.started, n - end);
     }
     skip_log->flush();  // the skip entries of a block are durable before its rows
-    if (!samples.empty())
-      writer.append(rows.data_ptr<float>(), rows.size(0), keys.data(), ids, indices.data(), tokens.data(), reused);
-    progress.advance(end - begin);
-    begin = end;
+    if (!pending.keys.empty()) {
+      const at::Tensor rows = at::cat(pending.rows);
+      writer.append(rows.data_ptr<float>(), rows.size(0), pending.keys.data(), pending.ids, pending.indices.data(),
+                    pending.tokens.data(), pending.reused);
+    }
+    pending = Pending{};
+    pending.started = progress.elapsed();
     kill_point();
     util::stop_point(fmt::format("{} rows to {}.partial", writer.rows(), job.out_path));
+  };
+  // Groups start at multiples of group_rows in the caller's whole list,
+  // blocks at multiples of block_rows.
+  for (int64_t begin = start; begin < n;) {
+    const int64_t end = std::min(n, next_multiple(begin, job.group_rows));
+    std::vector<int64_t> group(job.records.begin() + begin, job.records.begin() + end);
+    std::vector<data::Sample> samples;
+    reader.read(group, [&](data::Sample&& s) { samples.push_back(std::move(s)); });
+    int64_t reused = 0;
+    const at::Tensor rows = group_rows_of(job, samples, compute, reused);
+    pending.reused += reused;
+    pending.computed += static_cast<int64_t>(samples.size()) - reused;
+    if (!samples.empty()) pending.rows.push_back(rows);
+    for (data::Sample& s : samples) {
+      pending.keys.push_back(s.content_hash);
+      pending.ids.push_back(std::move(s.id));
+      pending.indices.push_back(s.index);
+      pending.tokens.push_back(s.source_tokens);
+    }
+    progress.advance(end - begin);
+    begin = end;
+    // A stop requested within a block commits the groups done so far (a
+    // block end polls in commit's stop_point, so every group polls once).
+    if (begin == n || (job.first_position + begin) % job.block_rows == 0 || util::poll_stop()) commit(begin);
   }
   progress.finish();
   writer.finalize();

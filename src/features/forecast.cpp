@@ -22,12 +22,13 @@ double StageForecast::seconds() const {
   return static_cast<double>(samples) / (rate * (parallel > 0 ? parallel : ranks));
 }
 
-double parallel_ranks(const std::vector<int64_t>& lists, int64_t block_rows, int ranks) {
+double parallel_ranks(const std::vector<SharedList>& lists, int ranks) {
   int64_t total = 0, longest = 0;
-  for (int64_t n : lists) {
+  for (const SharedList& l : lists) {
     int64_t most = 0;
-    for (int r = 0; r < ranks; ++r) most = std::max(most, block_aligned_shard(n, block_rows, r, ranks).size());
-    total += n;
+    for (int r = 0; r < ranks; ++r)
+      most = std::max(most, group_aligned_shard(l.records, l.group_rows, r, ranks).size());
+    total += l.records;
     longest += most;
   }
   return longest > 0 ? static_cast<double>(total) / static_cast<double>(longest) : ranks;

@@ -50,6 +50,22 @@ TEST(Batching, BudgetSortedLengthsAndCover) {
   EXPECT_EQ(features::batches_by_tokens(lengths, 1000, 2).size(), 4u);  // row limit
 }
 
+// The padding limit: a batch starts anew before its padding would pass the
+// given share of its padded tokens.
+TEST(Batching, PaddingLimitStartsANewBatch) {
+  const std::vector<int64_t> lengths = {100, 90, 80, 75, 40, 38, 10};
+  // No limit: one batch. A quarter: 100, 90, 80, 75 pad 55 of 400 (14%); 40
+  // would pad 115 of 500 (23%), 38 then 177 of 600 (30%): a new batch.
+  EXPECT_EQ(features::batches_by_tokens(lengths, 10000).size(), 1u);
+  const auto b = features::batches_by_tokens(lengths, 10000, 0, 0.25);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0], (std::vector<size_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(b[1], (std::vector<size_t>{5}));  // 38 with 10 would pad 28 of 76
+  EXPECT_EQ(b[2], (std::vector<size_t>{6}));
+  for (const auto& batch : features::batches_by_tokens(lengths, 10000, 0, 0)) EXPECT_EQ(batch.size(), 1u);
+  EXPECT_THROW(features::batches_by_tokens(lengths, 10000, 0, 1.5), std::exception);
+}
+
 TEST(Embed, MeanIgnoresPaddingAndBatchComposition) {
   TempDir dir;
   const auto dec = model::Decoder::load(ntks::testing::tiny_checkpoint(dir, "m"), at::kFloat, at::kCPU);
@@ -68,23 +84,46 @@ TEST(Embed, MeanIgnoresPaddingAndBatchComposition) {
   EXPECT_TRUE(torch::allclose(together, features::embed_samples(dec, samples, 7), 1e-5, 1e-6));
 }
 
-TEST(Embed, BlockAlignedShardsCoverWholeBlocks) {
+// The automatic group size: whole blocks for long lists, halved for short
+// ones until they have kGroupsPerList groups or the floor is reached; always
+// a divisor of block_rows; a configured size is taken as it is.
+TEST(Embed, GroupRowsCutShortListsFinerAndAlwaysDivideTheBlock) {
+  using features::group_rows;
+  EXPECT_EQ(group_rows(1'800'000, 1024, 8, 0), 1024);  // the paper's pool: whole blocks
+  EXPECT_EQ(group_rows(100'000, 1024, 1, 0), 512);      // 98 blocks: halved once to 196 groups
+  EXPECT_EQ(group_rows(5000, 1024, 1, 0), 32);          // the demo pool: down to the floor
+  EXPECT_EQ(group_rows(200, 1024, 8, 0), 16);
+  EXPECT_EQ(group_rows(200, 1024, 64, 0), 64);          // a larger batch raises the floor
+  EXPECT_EQ(group_rows(200, 1000, 1, 0), 125);          // 1000 halves to 125, which is odd
+  EXPECT_EQ(group_rows(200, 4, 1, 0), 4);               // blocks below the floor stay whole
+  EXPECT_EQ(group_rows(0, 1024, 1, 0), 16);
+  EXPECT_EQ(group_rows(5000, 1024, 1, 2), 2);
+  EXPECT_THROW(group_rows(5000, 1024, 1, 3), std::exception);
+  for (int64_t n : {1, 31, 400, 4095, 70'000, 3'000'000})
+    for (int64_t block : {1, 6, 96, 1000, 1024, 4096}) {
+      const int64_t g = group_rows(n, block, 8, 0);
+      EXPECT_EQ(block % g, 0) << n << " " << block;
+      EXPECT_TRUE(g == block || (n + g - 1) / g <= 2 * features::kGroupsPerList) << n << " " << block;
+    }
+}
+
+TEST(Embed, GroupAlignedShardsCoverWholeGroups) {
   int64_t covered = 0;
   for (int s = 0; s < 3; ++s) {
-    const data::Range r = features::block_aligned_shard(23, 4, s, 3);
+    const data::Range r = features::group_aligned_shard(23, 4, s, 3);
     EXPECT_EQ(r.begin, covered);
     EXPECT_TRUE(r.begin % 4 == 0);
     covered = r.end;
   }
   EXPECT_EQ(covered, 23);
-  EXPECT_EQ(features::block_aligned_shard(3, 4, 2, 3).size(), 0);
+  EXPECT_EQ(features::group_aligned_shard(3, 4, 2, 3).size(), 0);
 }
 
 // Shards balanced by weight: a list whose first records are 100x heavier.
-// Every shard count gives whole blocks covering the list once, in order, and
-// each shard's weight is within one block's weight of the mean; the heavy
+// Every shard count gives whole groups covering the list once, in order, and
+// each shard's weight is within one group's weight of the mean; the heavy
 // head makes the record counts differ.
-TEST(Embed, BlockAlignedShardsBalanceWeight) {
+TEST(Embed, GroupAlignedShardsBalanceWeight) {
   const int64_t n = 203, rows = 4;
   std::vector<int64_t> weight(static_cast<size_t>(n), 10);
   for (int64_t p = 0; p < 30; p += 3) weight[static_cast<size_t>(p)] = 1000;
@@ -100,7 +139,7 @@ TEST(Embed, BlockAlignedShardsBalanceWeight) {
     int64_t covered = 0;
     std::vector<int64_t> sizes;
     for (int s = 0; s < k; ++s) {
-      const data::Range r = features::block_aligned_shard(n, rows, s, k, w);
+      const data::Range r = features::group_aligned_shard(n, rows, s, k, w);
       EXPECT_EQ(r.begin, covered) << k << " " << s;
       EXPECT_TRUE(r.begin % rows == 0 || r.begin == n) << k << " " << s;
       int64_t mass = 0;
@@ -115,8 +154,8 @@ TEST(Embed, BlockAlignedShardsBalanceWeight) {
   // No weight at all: records count one each.
   const auto zero = [](int64_t) { return int64_t{0}; };
   for (int s = 0; s < 3; ++s) {
-    const data::Range a = features::block_aligned_shard(23, 4, s, 3, zero);
-    const data::Range b = features::block_aligned_shard(23, 4, s, 3);
+    const data::Range a = features::group_aligned_shard(23, 4, s, 3, zero);
+    const data::Range b = features::group_aligned_shard(23, 4, s, 3);
     EXPECT_EQ(a.begin, b.begin);
     EXPECT_EQ(a.end, b.end);
   }

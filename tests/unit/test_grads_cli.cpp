@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "byte_tokenizer.h"
 #include "ntks/features/feature_set.h"
@@ -95,6 +96,44 @@ TEST(GradsCli, SameRowsOnOneAndThreeRanksAndMeanOfDomain) {
   float norm = 0;
   for (float v : m1.values) norm += v * v;
   EXPECT_GT(norm, 0.0f);  // a random adapter with nonzero B: real gradients
+}
+
+// A domain set and a candidate list each smaller than one block (5 and 23
+// records, store.block_rows 32) in groups of 2: on 3 ranks every rank
+// computes a share of both, and the rows are those of 1 rank. A run killed
+// after its first block (16 rows) resumes from the group after it to the same
+// rows.
+TEST(GradsCli, GroupsSmallerThanABlockKeepEveryRankBusyWithTheSameRows) {
+  GradsFixture f;
+  const std::string groups = "--set store.block_rows=32 --set store.group_rows=2";
+  auto one = run_command(f.command(f.dir.file("g1"), groups));
+  ASSERT_EQ(one.status, 0) << one.output;
+  auto three = run_command(f.command(f.dir.file("g3"), groups, "mpirun --oversubscribe -np 3"));
+  ASSERT_EQ(three.status, 0) << three.output;
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_GT(store::FeatureReader(f.dir.file(fmt::format("g3/grads/candidates-{:05d}-of-00003.h5", r))).rows(), 4)
+        << "rank " << r << " computed too few candidates";
+    // The part files are removed once joined; their rows are in the log.
+    const std::regex part(fmt::format("domain-{:05d}-of-00003\\.h5: ([0-9]+) rows", r));
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(three.output, m, part)) << three.output;
+    EXPECT_GT(std::stoi(m[1]), 0) << "rank " << r << " computed no domain sample";
+  }
+  const Rows a = read_set(f.dir.file("g1/grads/candidates.json")), b = read_set(f.dir.file("g3/grads/candidates.json"));
+  EXPECT_EQ(a.ids.size(), 23u);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.values, b.values);
+  EXPECT_EQ(read_file_rows(store::FeatureReader(f.dir.file("g1/grads/domain.h5"))).values,
+            read_file_rows(store::FeatureReader(f.dir.file("g3/grads/domain.h5"))).values);
+
+  const std::string blocks16 = "--which candidates --set store.block_rows=16 --set store.group_rows=2";
+  auto killed = run_command("NTKS_TEST_KILL_AFTER_BLOCKS=1 " + f.command(f.dir.file("k"), blocks16));
+  ASSERT_NE(killed.status, 0) << killed.output;
+  auto resumed = run_command(f.command(f.dir.file("k"), blocks16));
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming after 16 rows (16 of 23 records done)"), std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(read_set(f.dir.file("k/grads/candidates.json")).values, a.values);
 }
 
 // Both kinds of grads.projection: rows equal to the unprojected gradient

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "ntks/features/feature_job.h"
 #include "ntks/features/forecast.h"
 #include "run_fixture.h"
 
@@ -34,14 +35,20 @@ TEST(RunForecast, StageTimeIsSamplesOverRateTimesRanks) {
   EXPECT_THROW(bad.seconds(), std::exception);
 }
 
-// Lists shorter than a block per rank leave ranks idle: the forecast counts
+// Lists with fewer groups than ranks leave ranks idle: the forecast counts
 // the ranks that work in effect.
-TEST(RunForecast, RanksWithoutABlockAreNotCountedAsWorking) {
-  EXPECT_DOUBLE_EQ(features::parallel_ranks({4096}, 1024, 4), 4.0);
-  EXPECT_DOUBLE_EQ(features::parallel_ranks({400, 200}, 1024, 2), 1.0);  // the demo's grads: one rank does all
-  // 5000 candidates in 5 blocks: 2048 | 2952 rows; the 200 domain samples on one rank.
-  EXPECT_DOUBLE_EQ(features::parallel_ranks({5000, 200}, 1024, 2), 5200.0 / 3152.0);
-  features::StageForecast f{"grads", "", 600, 50, 2, features::parallel_ranks({400, 200}, 1024, 2), ""};
+TEST(RunForecast, RanksWithoutAGroupAreNotCountedAsWorking) {
+  using features::parallel_ranks;
+  EXPECT_DOUBLE_EQ(parallel_ranks({{4096, 1024}}, 4), 4.0);
+  EXPECT_DOUBLE_EQ(parallel_ranks({{400, 1024}, {200, 1024}}, 2), 1.0);  // whole blocks: one rank does all
+  // 5000 candidates in 5 groups of 1024: 2048 | 2952 rows; the 200 domain samples on one rank.
+  EXPECT_DOUBLE_EQ(parallel_ranks({{5000, 1024}, {200, 1024}}, 2), 5200.0 / 3152.0);
+  // The demo's grads with automatic groups (16 rows: 25 and 13 groups): 192 | 208 and 96 | 104.
+  const int64_t m = features::group_rows(400, 1024, 8, 0), d = features::group_rows(200, 1024, 8, 0);
+  EXPECT_EQ(m, 16);
+  EXPECT_EQ(d, 16);
+  EXPECT_DOUBLE_EQ(parallel_ranks({{400, m}, {200, d}}, 2), 600.0 / 312.0);
+  features::StageForecast f{"grads", "", 600, 50, 2, parallel_ranks({{400, 1024}, {200, 1024}}, 2), ""};
   EXPECT_DOUBLE_EQ(f.seconds(), 12.0);
 }
 

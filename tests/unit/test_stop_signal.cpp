@@ -108,6 +108,23 @@ TEST(StopSignalCli, EmbedStopsAtABlockBoundaryAndResumes) {
   EXPECT_EQ(f.rows("full"), f.rows("stopped"));
 }
 
+// Groups smaller than a block (store.group_rows 2 of store.block_rows 8): a
+// stop requested within a block commits the groups done so far (3 groups, 6
+// rows), and the rerun continues from the next group with the same rows.
+TEST(StopSignalCli, EmbedStopsAfterTheGroupInHandWithinABlock) {
+  StopFixture f;
+  const std::string groups = "--set store.block_rows=8 --set store.group_rows=2";
+  auto full = run_command(f.embed("full") + " " + groups);
+  ASSERT_EQ(full.status, 0) << full.output;
+  auto stopped = run_command(f.embed("stopped", "NTKS_TEST_TERM_AFTER_BLOCKS=3") + " " + groups);
+  EXPECT_EQ(stopped.status, util::kStopExitCode) << stopped.output;
+  EXPECT_NE(stopped.output.find("stopped by a signal after committing 6 rows"), std::string::npos) << stopped.output;
+  auto resumed = run_command(f.embed("stopped") + " " + groups);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming after 6 rows"), std::string::npos) << resumed.output;
+  EXPECT_EQ(f.rows("full"), f.rows("stopped"));
+}
+
 // Under MPI only rank 1 gets the signal while the others work on (or wait in
 // the barrier after their shard): the job still ends, with status 75 and no
 // hang, and a rerun on the same ranks completes the same rows.

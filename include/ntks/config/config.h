@@ -221,6 +221,7 @@ struct TsdsConfig {
 struct StoreConfig {
   StoreDType dtype = StoreDType::fp32;  ///< element type of feature matrices on disk
   std::int64_t block_rows = 1024;       ///< rows written (and resumable) per block
+  std::int64_t group_rows = 0;          ///< records per group (shard unit, batched together); 0: auto
 };
 
 struct Config {

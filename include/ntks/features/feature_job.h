@@ -2,15 +2,20 @@
 // One feature file of one shard, written block by block and resumable: the
 // shared engine of the embed and grads stages.
 //
-// The job's records (global indices, in order) are cut into blocks of
-// `block_rows` consecutive entries, counted from the start of the whole list
-// the caller sharded, so block boundaries — and hence which samples share a
-// batch — do not depend on the number of ranks or shards. Per block: read and
-// tokenize the samples (bad lines go to the skip log), compute their rows,
-// make the skip entries durable, then append the rows (durable). A killed run
-// leaves "<out>.partial" and "<skip>.partial"; the next run continues after
-// the block of the last committed row, dropping skip entries past it, so no
-// row is lost or written twice.
+// The job's records (global indices, in order) are cut into groups of
+// `group_rows` consecutive entries, counted from the start of the whole list
+// the caller sharded, so group boundaries — and hence which samples share a
+// batch — do not depend on the number of ranks or shards. Groups are the
+// unit shards are dealt in (small enough that a list of a few hundred
+// records still keeps every rank busy) and the unit one compute call gets.
+// Rows are committed per block of `block_rows` positions (a multiple of
+// group_rows, so blocks are whole groups; a shard's first and last block may
+// be partial). Per group: read and tokenize the samples (bad lines go to the
+// skip log) and compute their rows; per block: make the skip entries
+// durable, then append the rows (durable). A killed run leaves
+// "<out>.partial" and "<skip>.partial"; the next run continues after the
+// group of the last committed row, dropping skip entries past it, so no row
+// is lost or written twice.
 
 #include <torch/torch.h>
 
@@ -37,7 +42,8 @@ struct FeatureJob {
   store::FeatureFileSpec spec;   ///< dim, dtype, kind and the metadata (fingerprints)
   std::vector<int64_t> records;  ///< global record indices, in order
   int64_t first_position = 0;    ///< position of records[0] in the list the caller sharded
-  int64_t block_rows = 1024;     ///< records per block (store.block_rows)
+  int64_t group_rows = 1024;     ///< records per group (group_rows()); divides block_rows
+  int64_t block_rows = 1024;     ///< positions per committed block (store.block_rows)
   std::string label;             ///< progress label
   /// Rows of an earlier run to copy by content hash instead of computing
   /// (none when null or empty). Only the samples it lacks reach ComputeRows.
@@ -69,17 +75,29 @@ struct FeatureJobResult {
 FeatureJobResult run_feature_job(const FeatureJob& job, const data::CorpusIndex& index, const config::Config& cfg,
                                  const tokenizer::Tokenizer& tok, const ComputeRows& compute);
 
+/// Records per group for a list of `n` entries: `configured` when > 0 (it
+/// must divide block_rows), else block_rows halved while it stays even and
+/// at least `min_rows` (kMinGroupRows or the stage's batch size, the larger)
+/// and the list has fewer than kGroupsPerList groups. So long lists keep
+/// whole blocks (embed sorts a group by length: longer groups, less
+/// padding) and short ones are cut fine enough to keep ranks busy. Depends
+/// on the list alone, never on the rank or shard count, and always divides
+/// block_rows.
+constexpr int64_t kGroupsPerList = 128;
+constexpr int64_t kMinGroupRows = 16;
+int64_t group_rows(int64_t n, int64_t block_rows, int64_t min_rows, int64_t configured);
+
 /// The [begin, end) positions of shard `shard` of `num_shards` over a list of
-/// `n` entries cut into blocks of `block_rows` (counted from position 0):
-/// whole blocks only, contiguous and in order, balanced by weight. Boundary k
-/// is the block boundary nearest to k/num_shards of the total weight (ties:
-/// the earlier one), so every shard's weight is within one block's weight of
+/// `n` entries cut into groups of `group_rows` (counted from position 0):
+/// whole groups only, contiguous and in order, balanced by weight. Boundary k
+/// is the group boundary nearest to k/num_shards of the total weight (ties:
+/// the earlier one), so every shard's weight is within one group's weight of
 /// the mean. `weight(p)` >= 0 is entry p's cost; when all weights are 0 the
 /// entries count 1 each. Every rank computes the same ranges on its own.
-data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards,
+data::Range group_aligned_shard(int64_t n, int64_t group_rows, int shard, int num_shards,
                                 const std::function<int64_t(int64_t)>& weight);
 /// As above with every entry weighing 1 (balanced by record count).
-data::Range block_aligned_shard(int64_t n, int64_t block_rows, int shard, int num_shards);
+data::Range group_aligned_shard(int64_t n, int64_t group_rows, int shard, int num_shards);
 
 /// Cost estimate of a record before it is tokenized, to balance shards by
 /// work (DESIGN §4: by token count): its byte length in the index plus

@@ -30,11 +30,17 @@ struct StageForecast {
   double seconds() const;
 };
 
+/// A list a stage shares out: its size and its group size (group_rows()).
+struct SharedList {
+  int64_t records = 0;
+  int64_t group_rows = 1;
+};
+
 /// P of a stage whose lists (e.g. domain set and candidates) are each cut into
-/// blocks of `block_rows` and shared by `ranks` as the stages share them
-/// (block_aligned_shard by row count): the sum of the lists' sizes over the
-/// sum of their largest shares.
-double parallel_ranks(const std::vector<int64_t>& lists, int64_t block_rows, int ranks);
+/// groups and shared by `ranks` as the stages share them (group_aligned_shard
+/// by row count): the sum of the lists' sizes over the sum of their largest
+/// shares.
+double parallel_ranks(const std::vector<SharedList>& lists, int ranks);
 
 /// The forecast as aligned text lines (a header, one line per stage, the total).
 std::string forecast_table(const std::vector<StageForecast>& rows);
