@@ -29,6 +29,7 @@ int run(Context& ctx) {
   o.gpu = cfg.preselect.gpu;
   o.seed = static_cast<std::uint64_t>(cfg.run.seed);
   o.chunk_rows = ctx.args["chunk-rows"].as<std::int64_t>();
+  o.recall_sample = cfg.preselect.recall_sample;
   if (o.chunk_rows < 0) throw UsageError("--chunk-rows must be 0 (automatic) or more");
   const select::PreselectSummary s = select::run_preselect(o, ctx.comm);
   log::info0("preselect: {} domain points, {} candidates (d = {}), k = {}, index {}: {} candidates in some top k, "
@@ -63,8 +64,9 @@ Command preselect_command() {
       "Config: preselect.k, preselect.size / preselect.multiple, preselect.index (flat: exact;\n"
       "ivf: inverted lists, approximate: preselect.nlist lists, 0 = 4 sqrt(candidates), trained\n"
       "by k-means on a run.seed sample; preselect.nprobe lists searched per domain point; with\n"
-      "nprobe = nlist it equals flat). preselect.gpu: true is refused: there is no GPU kNN path\n"
-      "(Debian's Faiss is CPU-only). k larger than the corpus is lowered to the corpus size with\n"
+      "nprobe = nlist it equals flat; preselect.recall_sample domain points are also searched\n"
+      "exactly and the IVF's recall@k on them is logged and kept in the metadata).\n"
+      "preselect.gpu: true is refused: there is no GPU kNN path (Debian's Faiss is CPU-only). k larger than the corpus is lowered to the corpus size with\n"
       "a warning; a domain set larger than the corpus is an error.\n"
       "\n"
       "Each rank searches a contiguous part of the candidate rows, read in chunks, for all domain\n"
@@ -72,7 +74,7 @@ Command preselect_command() {
       "(distance, record index), so the result is the same for any number of ranks and threads.";
   c.options = [](po::options_description& o) {
     o.add_options()("chunk-rows", po::value<std::int64_t>()->default_value(0),
-                    "candidate rows read and searched at once per rank; 0: about 256 MiB of them");
+                    "candidate rows read and searched at once per rank; 0: about 32 MiB of them");
   };
   c.run = run;
   return c;

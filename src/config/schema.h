@@ -106,6 +106,9 @@ void visit(V& v, PreselectConfig& c) {
   v.field("index", c.index, "flat: exact search; ivf: approximate, for very large corpora");
   v.field("nlist", c.nlist, "IVF lists; 0: 4*sqrt(number of candidates)");
   v.field("nprobe", c.nprobe, "IVF lists searched per query");
+  v.field("recall_sample", c.recall_sample,
+          "IVF: a seeded sample of this many domain points is also searched exactly, and the share of their exact "
+          "k nearest that IVF found (recall@k) is logged and kept in the pre-selection's metadata; 0: not measured");
   v.field("gpu", c.gpu, "use the Faiss GPU index (build with NTKS_WITH_FAISS_GPU)");
 }
 

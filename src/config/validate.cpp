@@ -96,6 +96,7 @@ void validate(const Config& c) {
           "must be >= 1 (the pre-selected set must hold select.size samples)");
   at_least("preselect.nlist", c.preselect.nlist, 0);
   at_least("preselect.nprobe", c.preselect.nprobe, 1);
+  at_least("preselect.recall_sample", c.preselect.recall_sample, 0);
 
   at_least("grads.dim", c.grads.dim, 0);
   at_least("grads.sparsity", c.grads.sparsity, 1);

@@ -41,7 +41,7 @@ std::vector<StageSpec> make_table(config::SelectMethod method) {
   t[2].name = "preselect";
   // preselect.size / multiple enter through the resolved size (stage_config).
   t[2].keys = {"preselect", "run.seed"};  // run.seed: the IVF training sample
-  t[2].ignored = {"preselect.size", "preselect.multiple"};
+  t[2].ignored = {"preselect.size", "preselect.multiple", "preselect.recall_sample"};
   t[2].reads = {"embed/domain.h5", "embed/candidates.json"};
   t[2].counts = {{"preselected", "preselected_ids.txt"}};
 

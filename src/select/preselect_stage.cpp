@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 
 #include "ntks/data/corpus_index.h"
 #include "ntks/dist/communicator.h"
@@ -191,9 +192,29 @@ IvfCentroids train_quantizer(const PreselectOptions& o, const Plan& p, const fea
   return c;
 }
 
+// The domain rows whose IVF recall is measured: a sample of `count` drawn
+// with `seed` (salted, so it is not the quantizer's training order), ascending.
+std::vector<std::int64_t> recall_rows(std::int64_t domain_rows, std::int64_t count, std::uint64_t seed) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(domain_rows));
+  std::iota(order.begin(), order.end(), 0);
+  portable_shuffle(order, seed ^ 0x7265'6361'6c6cULL);  // "recall"
+  order.resize(static_cast<std::size_t>(std::min(domain_rows, count)));
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+// The IVF recall measured on a sample of the domain points (recall_rows):
+// their exact search runs beside the IVF one over the same candidate rows.
+struct RecallProbe {
+  std::vector<std::int64_t> rows;
+  std::optional<KnnSearch> exact;
+};
+
 std::string preselect_metadata(const PreselectOptions& o, const Plan& p, const Inputs& in,
-                               const store::FeatureReader& domain, const features::FeatureSet& cands) {
+                               const store::FeatureReader& domain, const features::FeatureSet& cands,
+                               std::int64_t recall_queries, double recall) {
   json settings = {{"k", p.k}, {"size", o.size}, {"index", o.ivf ? "ivf" : "flat"}};
+  if (recall_queries > 0) settings["ivf_recall"] = {{"queries", recall_queries}, {"recall_at_k", recall}};
   if (o.ivf) {
     settings["nlist"] = p.nlist;
     settings["nprobe"] = p.nprobe;
@@ -216,7 +237,7 @@ std::string preselect_metadata(const PreselectOptions& o, const Plan& p, const I
 // Rank 0: the outputs, each written whole under a temporary name and renamed.
 void write_outputs(const PreselectOptions& o, const Plan& p, const Inputs& in, const store::FeatureReader& domain,
                    const features::FeatureSet& cands, const Relevance& r, const RunFiles& f,
-                   const std::string& ids_path) {
+                   const std::string& ids_path, std::int64_t recall_queries, double recall) {
   Preselected out;
   out.records = r.records;
   out.counts = r.counts;
@@ -233,7 +254,7 @@ void write_outputs(const PreselectOptions& o, const Plan& p, const Inputs& in, c
     lines += '\n';
     out.ids.push_back(std::move(id));
   }
-  out.metadata_json = preselect_metadata(o, p, in, domain, cands);
+  out.metadata_json = preselect_metadata(o, p, in, domain, cands, recall_queries, recall);
   fs::create_directories(fs::path(f.preselected()).parent_path());
   write_file_atomic(ids_path, lines);
   write_preselected(f.preselected(), out);
@@ -257,10 +278,19 @@ PreselectSummary run_preselect(const PreselectOptions& o, dist::Communicator& co
   IvfCentroids centroids;
   if (o.ivf) centroids = train_quantizer(o, p, cands, in.candidates, comm);
   KnnSearch search(queries.data(), p.domain_rows, p.dim, p.k, o.ivf ? &centroids : nullptr, p.nprobe);
+  RecallProbe probe;
+  if (o.ivf && o.recall_sample > 0) {
+    probe.rows = recall_rows(p.domain_rows, o.recall_sample, o.seed);
+    std::vector<float> sample(probe.rows.size() * static_cast<std::size_t>(p.dim));
+    for (std::size_t i = 0; i < probe.rows.size(); ++i)
+      std::memcpy(sample.data() + i * static_cast<std::size_t>(p.dim), queries.data() + probe.rows[i] * p.dim,
+                  static_cast<std::size_t>(p.dim) * sizeof(float));
+    probe.exact.emplace(sample.data(), static_cast<std::int64_t>(probe.rows.size()), p.dim, p.k);
+  }
 
   const data::Range mine = data::shard_range(p.candidate_rows, comm.rank(), comm.size());
   const std::int64_t chunk =
-      o.chunk_rows > 0 ? o.chunk_rows : std::max<std::int64_t>(1, (std::int64_t{256} << 20) / (4 * p.dim));
+      o.chunk_rows > 0 ? o.chunk_rows : std::max<std::int64_t>(1, (std::int64_t{32} << 20) / (4 * p.dim));
   std::vector<float> rows(static_cast<std::size_t>(std::min(chunk, std::max<std::int64_t>(mine.size(), 1)) * p.dim));
   log::ProgressOptions po;
   po.unit = "candidates";
@@ -272,6 +302,7 @@ PreselectSummary run_preselect(const PreselectOptions& o, dist::Communicator& co
     const std::vector<std::int64_t> records = cands.indices(b, count);
     check_finite(rows.data(), count, p.dim, in.candidates, b, records);
     search.add(rows.data(), count, records.data(), b);
+    if (probe.exact) probe.exact->add(rows.data(), count, records.data(), b);
     progress.advance(count);
   }
   progress.finish();
@@ -289,18 +320,27 @@ PreselectSummary run_preselect(const PreselectOptions& o, dist::Communicator& co
   s.size = o.size;
   s.retries = search.retries();
 
-  const std::vector<std::string> parts = comm.gatherv_bytes(to_bytes(search.result()), 0);
-  std::string kept;
-  if (comm.is_root()) {
+  const auto gather = [&](const Neighbors& mine) {
     std::vector<Neighbors> lists;
-    lists.reserve(parts.size());
-    for (const std::string& part : parts) lists.push_back(neighbors_from_bytes(part));
-    const Relevance r = rank_by_relevance(merge_neighbors(lists), o.size);
+    for (const std::string& part : comm.gatherv_bytes(to_bytes(mine), 0)) lists.push_back(neighbors_from_bytes(part));
+    return comm.is_root() ? merge_neighbors(lists) : Neighbors();
+  };
+  const Neighbors merged = gather(search.result());
+  const Neighbors exact = probe.exact ? gather(probe.exact->result()) : Neighbors();
+  std::string kept;
+  double recall = -1;
+  if (comm.is_root()) {
+    if (probe.exact) {
+      recall = recall_at_k(merged, probe.rows, exact);
+      log::info("IVF recall@{}: {:.4f} of the exact {} nearest of {} sampled domain points (nlist {}, nprobe {})", p.k,
+                recall, p.k, probe.rows.size(), p.nlist, p.nprobe);
+    }
+    const Relevance r = rank_by_relevance(merged, o.size);
     if (r.with_count < o.size)
       log::warn("only {} candidates are among some domain point's {} nearest, fewer than the {} to keep: keeping "
                 "those {}",
                 r.with_count, p.k, o.size, r.with_count);
-    write_outputs(o, p, in, domain, cands, r, f, s.ids_path);
+    write_outputs(o, p, in, domain, cands, r, f, s.ids_path, static_cast<std::int64_t>(probe.rows.size()), recall);
     s.with_count = r.with_count;
     kept.assign(reinterpret_cast<const char*>(r.records.data()), r.records.size() * sizeof(std::int64_t));
   }
@@ -309,8 +349,11 @@ PreselectSummary run_preselect(const PreselectOptions& o, dist::Communicator& co
   std::memcpy(s.records.data(), kept.data(), kept.size());
   std::int64_t with_count = s.with_count;
   std::string wc(reinterpret_cast<const char*>(&with_count), sizeof with_count);
+  wc.append(reinterpret_cast<const char*>(&recall), sizeof recall);
   comm.broadcast_bytes(wc, 0);
   std::memcpy(&s.with_count, wc.data(), sizeof with_count);
+  std::memcpy(&s.recall, wc.data() + sizeof with_count, sizeof recall);
+  s.recall_queries = static_cast<std::int64_t>(probe.rows.size());
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }

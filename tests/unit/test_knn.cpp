@@ -192,6 +192,28 @@ TEST(Knn, IvfEqualsBruteForceOverTheProbedLists) {
   expect_same(search_in_blocks(d, k, 37, &c, nprobe), want, "blocks of 37");
 }
 
+// recall_at_k: the share of the exact lists' records found in the
+// approximate lists of the queries they stand for; empty entries (-1) do not count.
+TEST(Knn, RecallCountsTheExactNeighboursFound) {
+  Neighbors approx(3, 3), exact(2, 3);
+  approx.records = {5, 6, 7, /**/ 1, 2, 3, /**/ 9, 8, -1};
+  exact.records = {3, 2, 4, /**/ 8, 9, -1};  // exact lists of approx's queries 1 and 2
+  EXPECT_DOUBLE_EQ(recall_at_k(approx, {1, 2}, exact), 4.0 / 5.0);
+  EXPECT_DOUBLE_EQ(recall_at_k(approx, {0, 2}, exact), 2.0 / 5.0);
+  EXPECT_DOUBLE_EQ(recall_at_k(approx, {}, Neighbors(0, 3)), 1.0);
+  EXPECT_THROW(recall_at_k(approx, {1}, exact), std::exception);
+  // IVF against flat on clustered data: every list probed finds all.
+  const Data d = make_data(20, 400, 6, 3, 40, 5);
+  const IvfCentroids c = train_ivf(d.base.data(), 200, d.dim, 16);
+  const Neighbors flat = brute_force(d, 9);
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(d.nq()));
+  std::iota(rows.begin(), rows.end(), 0);
+  EXPECT_DOUBLE_EQ(recall_at_k(search_in_blocks(d, 9, 400, &c, 16), rows, flat), 1.0);
+  const double one_list = recall_at_k(search_in_blocks(d, 9, 400, &c, 1), rows, flat);
+  EXPECT_LT(one_list, 1.0);
+  EXPECT_GT(one_list, 0.0);
+}
+
 TEST(Knn, KMeansFindsSeparatedClustersAndIsRepeatable) {
   // Two tight clusters around (0,0) and (100,100); the start rows are one of each.
   std::vector<float> rows = {0, 0, 100, 100, 1, 0, 101, 100, 0, 1, 100, 101, -1, 0, 99, 100};

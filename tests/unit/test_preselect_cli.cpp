@@ -157,6 +157,11 @@ TEST(PreselectCli, IvfProbingEveryListEqualsFlatAndIvfIsRankIndependent) {
   EXPECT_EQ(ivf_all.records, flat.records);
   EXPECT_EQ(ivf_all.counts, flat.counts);
   EXPECT_EQ(ivf_all.mean_distance, flat.mean_distance);
+  // Every list probed: the measured recall is 1, on a sample of the domain points.
+  const auto all_recall = nlohmann::json::parse(ivf_all.metadata_json)["settings"]["ivf_recall"];
+  ASSERT_TRUE(all_recall.is_object()) << ivf_all.metadata_json;
+  EXPECT_EQ(all_recall["recall_at_k"].get<double>(), 1.0);
+  EXPECT_NE(all.output.find("IVF recall@9: 1.0000 of the exact 9 nearest of"), std::string::npos) << all.output;
 
   const std::string ivf = args + " --set preselect.index=ivf --set preselect.nprobe=2";  // nlist 0: 4 sqrt(500) = 89
   auto one = run_command(preselect(run, ivf));
@@ -164,9 +169,18 @@ TEST(PreselectCli, IvfProbingEveryListEqualsFlatAndIvfIsRankIndependent) {
   const select::Preselected want = select::read_preselected(out);
   EXPECT_NE(nlohmann::json::parse(want.metadata_json)["settings"]["nlist"], nullptr);
   EXPECT_EQ(nlohmann::json::parse(want.metadata_json)["settings"]["nlist"].get<int>(), 89);
+  // 2 of 89 lists probed: some exact neighbours missed, the recall below 1.
+  const auto recall = nlohmann::json::parse(want.metadata_json)["settings"]["ivf_recall"];
+  EXPECT_LT(recall["recall_at_k"].get<double>(), 1.0);
+  EXPECT_GT(recall["recall_at_k"].get<double>(), 0.0);
   auto three = run_command(preselect(run, ivf + " --chunk-rows 70", mpirun(3)));
   ASSERT_EQ(three.status, 0) << three.output;
-  expect_same_file(select::read_preselected(out), want, "IVF on 3 ranks");
+  const select::Preselected got = select::read_preselected(out);
+  expect_same_file(got, want, "IVF on 3 ranks");
+  EXPECT_EQ(nlohmann::json::parse(got.metadata_json)["settings"]["ivf_recall"], recall);
+  // recall_sample 0: not measured.
+  ASSERT_EQ(run_command(preselect(run, ivf + " --set preselect.recall_sample=0")).status, 0);
+  EXPECT_FALSE(nlohmann::json::parse(select::read_preselected(out).metadata_json)["settings"].contains("ivf_recall"));
 }
 
 TEST(PreselectCli, WarnsAndClamps) {

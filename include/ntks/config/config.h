@@ -119,6 +119,7 @@ struct PreselectConfig {
   IndexKind index = IndexKind::flat;  ///< flat: exact; ivf: approximate, for huge corpora
   std::int64_t nlist = 0;        ///< IVF lists; 0: 4 * sqrt(candidates)
   std::int64_t nprobe = 32;      ///< IVF lists searched per query
+  std::int64_t recall_sample = 64;  ///< IVF: domain points also searched exactly, for the recall; 0: none
   bool gpu = false;              ///< Faiss GPU index (needs NTKS_WITH_FAISS_GPU)
 };
 

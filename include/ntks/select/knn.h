@@ -115,6 +115,12 @@ std::vector<std::int64_t> assign_to_lists(const IvfCentroids& c, const float* ro
 /// (dist2, record): the neighbours over the union of the parts' base rows.
 Neighbors merge_neighbors(const std::vector<Neighbors>& parts);
 
+/// Recall@k of an approximate search: over the queries of `exact` (query i
+/// of `exact` is query query_rows[i] of `approx`, same k), the share of the
+/// exact neighbours (record >= 0) that the approximate list of that query
+/// holds. 1 when `exact` holds no neighbour.
+double recall_at_k(const Neighbors& approx, const std::vector<std::int64_t>& query_rows, const Neighbors& exact);
+
 /// Byte form for communicator::gatherv_bytes; from_bytes checks the size
 /// (InternalError when it does not match).
 std::string to_bytes(const Neighbors& n);

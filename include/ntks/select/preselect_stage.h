@@ -26,7 +26,8 @@ struct PreselectOptions {
   std::int64_t nprobe = 32;                  ///< IVF lists probed per domain point
   bool gpu = false;                          ///< preselect.gpu
   std::uint64_t seed = 0;                    ///< run.seed: the IVF training sample
-  std::int64_t chunk_rows = 0;               ///< candidate rows read at once per rank; 0: about 256 MiB
+  std::int64_t chunk_rows = 0;               ///< candidate rows read at once per rank; 0: about 32 MiB
+  std::int64_t recall_sample = 64;           ///< IVF: domain points also searched exactly (preselect.recall_sample)
 };
 
 struct PreselectSummary {
@@ -36,6 +37,8 @@ struct PreselectSummary {
   std::int64_t size = 0;                     ///< m asked for
   std::int64_t with_count = 0;               ///< candidates in some domain point's top k
   std::int64_t retries = 0;                  ///< Faiss searches repeated for near-ties (this rank)
+  std::int64_t recall_queries = 0;           ///< IVF: domain points whose recall was measured (0: none)
+  double recall = -1;                        ///< IVF: their recall@k against the exact search (-1: not measured)
   std::vector<std::int64_t> records;         ///< the kept records, best first (every rank)
   double seconds = 0;
 };
