@@ -57,7 +57,6 @@ echo "scale: inputs in $work"
 "$bin" demo-data --domain medicine --out "$work/domain" --domain-size 1000 --pool-size 1000 --test-size 0 \
   --log-level warn
 
-
 # run_size NAME LINES: corpus, index, the run on $ranks ranks; leaves
 # $work/NAME/{run,*.log,time-*.txt}.
 run_size() {
