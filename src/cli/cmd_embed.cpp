@@ -115,9 +115,10 @@ Command embed_command() {
       "each rank's part of the domain set) is a contiguous run of whole groups balanced by\n"
       "estimated work (the records' byte lengths in the corpus index, a stand-in for their token\n"
       "counts), so the rows never depend on the number of shards. Rows are committed per block of\n"
-      "store.block_rows records; a killed run continues after the last group it committed; a file that is complete\n"
-      "with the same inputs is kept, and so are all candidate shards of an earlier call (array\n"
-      "tasks with another --num-shards included) when candidates.json lists them complete.";
+      "store.block_rows records; a killed run continues after the last group it committed; a file\n"
+      "that is complete with the same inputs is kept, and so are all candidate shards of an\n"
+      "earlier call (array tasks with another --num-shards included) when candidates.json lists\n"
+      "them complete.";
   c.options = [](po::options_description& o) {
     o.add_options()
         ("which", po::value<std::string>()->default_value("all"), "domain, candidates or all")

@@ -26,7 +26,8 @@ features::ComputeRows grads_rows(const config::Config& cfg, StageSetup& s, const
     for (const data::Sample& x : samples) lengths.push_back(static_cast<int64_t>(x.ids.size()));
     const int64_t dim = projector ? projector->dim() : features::lora_parameter_count(s.dec);
     at::Tensor out = at::empty({static_cast<int64_t>(samples.size()), dim}, at::kFloat);
-    for (const auto& rows : features::batches_by_tokens(lengths, INT64_MAX, cfg.grads.batch_size, features::kMaxPadding)) {
+    const auto batches = features::batches_by_tokens(lengths, INT64_MAX, cfg.grads.batch_size, features::kMaxPadding);
+    for (const auto& rows : batches) {
       std::vector<const data::Sample*> batch;
       std::vector<int64_t> positions;
       for (size_t r : rows) {

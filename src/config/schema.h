@@ -199,7 +199,8 @@ void visit(V& v, StoreConfig& c) {
   v.field("block_rows", c.block_rows, "rows per written block; a resumed stage restarts at a block");
   v.field("group_rows", c.group_rows,
           "records per group, the unit that embed and grads deal to ranks and batch within; divides "
-          "block_rows; 0: auto (block_rows halved while the list has under 128 groups, down to 16 or grads.batch_size)");
+          "block_rows; 0: auto (block_rows halved while the list has under 128 groups, down to 16 or "
+          "grads.batch_size)");
 }
 
 template <class V>
