@@ -201,7 +201,7 @@ void bench_embed(Context& ctx, at::Device device, at::ScalarType dtype) {
       r.executed_gflops, 100 * r.fraction_of_peak, r.peak.gflops);
 }
 
-int run(Context& ctx) {
+int bench_main(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;
   const config::DType dt = dtype_option("dtype", a["dtype"].as<std::string>());
@@ -285,7 +285,7 @@ Command bench_command() {
         ("min-len", po::value<int64_t>()->default_value(32), "embed: shortest sample in tokens")
         ("batch-tokens", po::value<int64_t>(), "embed: padded tokens per batch (default: embed.batch_tokens)");
   };
-  c.run = run;
+  c.run = bench_main;
   return c;
 }
 

@@ -116,7 +116,7 @@ data::ReadStats check_part(Context& ctx, const Part& part, const tokenizer::Toke
   return merged;
 }
 
-int run(Context& ctx) {
+int check_data_main(Context& ctx) {
   const auto& a = ctx.args;
   if (a.count("shard") != a.count("num-shards")) throw UsageError("--shard and --num-shards go together");
   const std::string which = a["which"].as<std::string>();
@@ -166,7 +166,7 @@ Command check_data_command() {
          "OUTPUT.domain.jsonl / OUTPUT.candidates.jsonl (one process only)")
         ("with-ids", "with --output: include the token ids and the response mask");
   };
-  c.run = run;
+  c.run = check_data_main;
   return c;
 }
 

@@ -28,7 +28,7 @@ double parse_share(const std::string& s) {
   return v;
 }
 
-size_t at_least(const po::variables_map& a, const char* name, int64_t least) {
+size_t count_at_least(const po::variables_map& a, const char* name, int64_t least) {
   const int64_t v = a[name].as<int64_t>();
   if (v < least) throw UsageError(fmt::format("--{} must be at least {}, got {}", name, least, v));
   return static_cast<size_t>(v);
@@ -50,7 +50,7 @@ int list_topics(const wn::Database& db) {
   return 0;
 }
 
-int run(Context& ctx) {
+int demo_data_main(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;  // one writer; the data are small
   const std::string out = a.count("out") ? a["out"].as<std::string>() : "";
@@ -68,9 +68,9 @@ int run(Context& ctx) {
 
   wn::DemoOptions opt;
   opt.topic = a["domain"].as<std::string>();
-  opt.domain_size = at_least(a, "domain-size", 1);
-  opt.pool_size = at_least(a, "pool-size", 1);
-  opt.test_size = at_least(a, "test-size", 0);
+  opt.domain_size = count_at_least(a, "domain-size", 1);
+  opt.pool_size = count_at_least(a, "pool-size", 1);
+  opt.test_size = count_at_least(a, "test-size", 0);
   opt.on_topic_share = parse_share(a["on-topic-share"].as<std::string>());
   opt.seed = a["seed"].as<uint64_t>();
   const wn::DemoSet set = wn::draw_demo_set(db, opt);
@@ -147,7 +147,7 @@ Command demo_data_command() {
          "instead of making data: read selected ids (one per line, e.g. RUN/select/selected_ids.txt) and print "
          "'on-topic: X of M selected (Y%) vs pool base rate Z%' using --out's pool.jsonl and labels.json");
   };
-  c.run = run;
+  c.run = demo_data_main;
   return c;
 }
 

@@ -394,7 +394,7 @@ int entk(Context& ctx, dist::Communicator& local) {
   return 0;
 }
 
-int run(Context& ctx) {
+int diagnose_main(Context& ctx) {
   if (!ctx.args.count("what"))
     throw UsageError("diagnose: name what to check: stability, fidelity or entk (see `ntk-select diagnose --help`)");
   const std::string what = ctx.args["what"].as<std::string>();
@@ -505,7 +505,7 @@ Command diagnose_command() {
         ("max-memory", po::value<double>()->default_value(4.0),
          "GiB the computation may use (estimated before it starts); a larger request is an error naming its size");
   };
-  c.run = run;
+  c.run = diagnose_main;
   return c;
 }
 

@@ -79,7 +79,7 @@ void embed_candidates(Context& ctx, StageSetup& s, const std::string& dir) {
   }
 }
 
-int run(Context& ctx) {
+int embed_main(Context& ctx) {
   const std::string which = ctx.args["which"].as<std::string>();
   if (which != "domain" && which != "candidates" && which != "all")
     throw UsageError(fmt::format("--which {}: expected domain, candidates or all", which));
@@ -128,7 +128,7 @@ Command embed_command() {
          "PEFT adapter folder; default RUN/warmup; 'none' embeds with the base model");
     add_reuse_option(o);
   };
-  c.run = run;
+  c.run = embed_main;
   return c;
 }
 

@@ -113,7 +113,7 @@ void share(ChoiceSet& set, dist::Communicator& comm) {
   set.answers = j.at("answers").get<std::vector<int64_t>>();
 }
 
-int run(Context& ctx) {
+int evaluate_main(Context& ctx) {
   const config::Config& cfg = ctx.cfg;
   if (cfg.model.path.empty()) throw ConfigError("model.path is not set: evaluate scores the test set with that model");
   const Inputs in = resolve(ctx);
@@ -218,7 +218,7 @@ Command evaluate_command() {
         ("out", po::value<std::string>(), "JSON result file (default: evaluate.out, else RUN/evaluate/result.json)")
         ("accuracy", "require answer options on every test line (they are scored wherever present)");
   };
-  c.run = run;
+  c.run = evaluate_main;
   return c;
 }
 

@@ -13,7 +13,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int finetune_main(Context& ctx) {
   train::FinetuneRequest request;
   request.restart = ctx.args.count("restart") > 0;
   request.force = ctx.args.count("force") > 0;
@@ -83,7 +83,7 @@ Command finetune_command() {
          "folders OUT/snapshots/step-NNNNNNN/ (for `ntk-select diagnose stability`); they do not change the adapter, "
          "but a finished folder without snapshots is trained again");
   };
-  c.run = run;
+  c.run = finetune_main;
   return c;
 }
 

@@ -48,7 +48,7 @@ std::vector<std::vector<int64_t>> read_ids(const std::string& path, int64_t voca
   return out;
 }
 
-int run(Context& ctx) {
+int forward_main(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;  // a diagnostic tool: one process does it
   config::DType dt = ctx.cfg.model.dtype;
@@ -134,7 +134,7 @@ Command forward_command() {
         ("padding", po::value<std::string>()->default_value("right"), "pad batches on the left or right")
         ("batch-size", po::value<int64_t>()->default_value(8), "samples per forward batch");
   };
-  c.run = run;
+  c.run = forward_main;
   return c;
 }
 

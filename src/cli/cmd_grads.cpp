@@ -186,7 +186,7 @@ void write_domain_mean(const config::Config& cfg, const std::string& dir, const 
   w.finalize();
 }
 
-int run(Context& ctx) {
+int grads_main(Context& ctx) {
   const auto& a = ctx.args;
   const std::string which = a["which"].as<std::string>();
   if (which != "domain" && which != "candidates" && which != "all")
@@ -268,7 +268,7 @@ Command grads_command() {
          "PEFT adapter folder; default RUN/warmup");
     add_reuse_option(o);
   };
-  c.run = run;
+  c.run = grads_main;
   return c;
 }
 

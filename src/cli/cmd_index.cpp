@@ -66,7 +66,7 @@ class Out {
   std::string buf_;
 };
 
-void print_summary(const CorpusIndex& ix, double seconds, std::ostream& out) {
+void print_index_summary(const CorpusIndex& ix, double seconds, std::ostream& out) {
   uint64_t lines = 0, bytes = 0, index_bytes = 0, built_lines = 0;
   double built_seconds = 0;
   for (const data::FileIndexInfo& f : ix.file_info()) {
@@ -89,7 +89,7 @@ void print_summary(const CorpusIndex& ix, double seconds, std::ostream& out) {
   out << "\n";
 }
 
-int run(Context& ctx) {
+int index_main(Context& ctx) {
   const po::variables_map& args = ctx.args;
   std::vector<std::string> files;
   if (args.count("file")) files = args["file"].as<std::vector<std::string>>();
@@ -114,7 +114,7 @@ int run(Context& ctx) {
   if (!ctx.comm.is_root()) return 0;  // one process prints
 
   if (!by_ids && !by_range && !by_shard) {
-    print_summary(ix, seconds, std::cout);
+    print_index_summary(ix, seconds, std::cout);
     data::DuplicateIds dup = ix.duplicate_ids();
     if (dup.ids > 0)
       log::warn("{} ids name more than one record ({} records), e.g. {}; looking them up is an error", dup.ids,
@@ -124,7 +124,7 @@ int run(Context& ctx) {
   }
 
   std::ostringstream summary;
-  print_summary(ix, seconds, summary);
+  print_index_summary(ix, seconds, summary);
   for (const std::string& l : split(summary.str(), '\n'))
     if (!l.empty()) log::info("{}", l);
   Out out;
@@ -173,7 +173,7 @@ Command index_command() {
         ("shard", po::value<int>(), "print shard I (0-based) of the records (or of --range)")
         ("num-shards", po::value<int>(), "number of shards N for --shard");
   };
-  c.run = run;
+  c.run = index_main;
   return c;
 }
 

@@ -40,7 +40,7 @@ model::RopeScaling parse_rope_scaling(const std::string& s) {
   return r;
 }
 
-int run(Context& ctx) {
+int make_model_main(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;
   model::RandomCheckpointOptions opt;
@@ -175,7 +175,7 @@ Command make_model_command() {
         ("lora-targets", po::value<std::string>()->default_value("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"),
          "comma-separated projections that get adapters");
   };
-  c.run = run;
+  c.run = make_model_main;
   return c;
 }
 

@@ -13,7 +13,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int preselect_main(Context& ctx) {
   log::StageScope stage("preselect");
   const config::Config& cfg = ctx.cfg;
   select::PreselectOptions o;
@@ -77,7 +77,7 @@ Command preselect_command() {
     o.add_options()("chunk-rows", po::value<std::int64_t>()->default_value(0),
                     "candidate rows read and searched at once per rank; 0: about 32 MiB of them");
   };
-  c.run = run;
+  c.run = preselect_main;
   return c;
 }
 

@@ -14,7 +14,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int pretrain_main(Context& ctx) {
   train::PretrainRequest request;
   request.restart = ctx.args.count("restart") > 0;
   request.force = ctx.args.count("force") > 0;
@@ -76,7 +76,7 @@ Command pretrain_command() {
         ("restart", "discard the checkpoints and logs of an earlier run and start from model.path")
         ("force", "train even when pretrain.out holds a model made from the same config and inputs");
   };
-  c.run = run;
+  c.run = pretrain_main;
   return c;
 }
 

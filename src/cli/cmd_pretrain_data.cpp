@@ -41,7 +41,7 @@ std::string summary(const cp::PretrainCorpus& c, const std::string& out, double 
   return s;
 }
 
-int run(Context& ctx) {
+int pretrain_data_main(Context& ctx) {
   const auto& a = ctx.args;
   if (!ctx.comm.is_root()) return 0;  // one writer
   if (!a.count("out")) throw UsageError("--out is required: the JSONL file to write");
@@ -114,7 +114,7 @@ Command pretrain_data_command() {
         ("fortunes", po::value<std::string>()->default_value("/usr/share/games/fortunes"),
          "folder of the fortune files (fortunes, fortunes-min); *.dat and *.u8 are not read");
   };
-  c.run = run;
+  c.run = pretrain_data_main;
   return c;
 }
 

@@ -10,7 +10,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int report_main(Context& ctx) {
   const po::variables_map& a = ctx.args;
   report::ReportOptions o;
   if (a.count("run")) {
@@ -83,7 +83,7 @@ Command report_command() {
         ("samples", po::value<std::int64_t>()->default_value(10), "best and worst selected samples listed");
     // clang-format on
   };
-  c.run = run;
+  c.run = report_main;
   return c;
 }
 

@@ -131,7 +131,7 @@ std::string counts_text(const pipeline::StageSummary& s) {
   return join(parts, ", ");
 }
 
-void print_summary(const config::Config& cfg, int ranks, const std::vector<pipeline::StageTiming>& timings,
+void print_run_summary(const config::Config& cfg, int ranks, const std::vector<pipeline::StageTiming>& timings,
                    double seconds, bool complete) {
   int ran = 0, skipped = 0;
   for (const auto& t : timings) {
@@ -156,7 +156,7 @@ void print_summary(const config::Config& cfg, int ranks, const std::vector<pipel
   std::cout << out << std::flush;
 }
 
-int run(Context& ctx) {
+int run_main(Context& ctx) {
   const auto& names = pipeline::stage_names();
   const auto& a = ctx.args;
   if (a["dry-run"].as<bool>()) return dry_run_forecast(ctx, a["dry-run-samples"].as<int64_t>());
@@ -224,7 +224,7 @@ int run(Context& ctx) {
   const bool complete = last + 1 == names.size();
   if (ctx.comm.is_root()) {
     if (complete) pipeline::write_run_manifest(ctx.cfg, ctx.comm.size(), timings, seconds);
-    print_summary(ctx.cfg, ctx.comm.size(), timings, seconds, complete);
+    print_run_summary(ctx.cfg, ctx.comm.size(), timings, seconds, complete);
     try {  // the page about the run (ntk-select report); failing to write it costs the run nothing
       report::ReportOptions ro;
       ro.run_dir = ctx.cfg.run.dir;
@@ -289,7 +289,7 @@ Command run_command() {
          "candidates --dry-run times (at least 2); enough to fill an embed batch (embed.batch_tokens tokens) "
          "and several grads batches gives a steady rate: fewer leave per-call costs in it and forecast too long");
   };
-  c.run = run;
+  c.run = run_main;
   return c;
 }
 

@@ -10,7 +10,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int score_main(Context& ctx) {
   log::StageScope stage("score");
   select::ScoreOptions o;
   o.run_dir = ctx.cfg.run.dir;
@@ -69,7 +69,7 @@ Command score_command() {
       "transport alignment of RUN/embed/candidates.json to RUN/embed/domain.h5 with its density\n"
       "(diversity) term (tsds.*), computed on rank 0.";
   c.options = [](po::options_description&) {};
-  c.run = run;
+  c.run = score_main;
   return c;
 }
 

@@ -12,7 +12,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int select_main(Context& ctx) {
   log::StageScope stage("select");
   const config::Config& cfg = ctx.cfg;
   if (ctx.comm.is_root()) {
@@ -51,7 +51,7 @@ Command select_command() {
       "last). Reads the corpus files of data.domain and data.candidates, which must be the ones\n"
       "the gradients were computed from. Runs on rank 0; prints a summary on stdout.";
   c.options = [](po::options_description&) {};
-  c.run = run;
+  c.run = select_main;
   return c;
 }
 

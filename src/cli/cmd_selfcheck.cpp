@@ -81,7 +81,7 @@ void check_store(const dist::Communicator& comm) {
   expect(ok, "feature file round trip in " + dir.string());
 }
 
-int run(Context& ctx) {
+int selfcheck_main(Context& ctx) {
   dist::Communicator& comm = ctx.comm;
   log::info("rank {} of {}, local rank {} of {}, backend {}, {} torch threads", comm.rank(), comm.size(),
             comm.local_rank(), comm.local_size(), comm.name(), at::get_num_threads());
@@ -113,7 +113,7 @@ Command selfcheck_command() {
       "Each collective is checked against values known from rank and size; a feature\n"
       "file is written and read back; the fp32 GEMM speed of each rank is measured and a\n"
       "warning is printed when LibTorch is on a slow reference BLAS.";
-  c.run = run;
+  c.run = selfcheck_main;
   return c;
 }
 

@@ -11,7 +11,7 @@
 namespace ntks::cli {
 namespace {
 
-int run(Context& ctx) {
+int tokenize_main(Context& ctx) {
   if (!ctx.comm.is_root()) return 0;  // a diagnostic tool: one process does it
   const auto tok = tokenizer::Tokenizer::load(ctx.args["tokenizer"].as<std::string>());
   std::ios::sync_with_stdio(false);
@@ -57,7 +57,7 @@ Command tokenize_command() {
   c.options = [](po::options_description& o) {
     o.add_options()("tokenizer", po::value<std::string>()->required(), "Hugging Face tokenizer.json");
   };
-  c.run = run;
+  c.run = tokenize_main;
   return c;
 }
 

@@ -15,23 +15,23 @@ tokenizer::SplitPattern pattern_option(const std::string& s) {
   throw UsageError(fmt::format("--pattern '{}': expected llama3 or qwen3", s));
 }
 
-int64_t at_least(const po::variables_map& a, const char* name, int64_t low) {
+int64_t int_at_least(const po::variables_map& a, const char* name, int64_t low) {
   const int64_t v = a[name].as<int64_t>();
   if (v < low) throw UsageError(fmt::format("--{} must be at least {}, got {}", name, low, v));
   return v;
 }
 
-int run(Context& ctx) {
+int train_tokenizer_main(Context& ctx) {
   if (!ctx.comm.is_root()) return 0;  // one process trains; the counting is threaded
   const auto& a = ctx.args;
   tokenizer::BpeTrainerOptions o;
-  o.vocab_size = static_cast<int32_t>(std::min<int64_t>(at_least(a, "vocab-size", 1), INT32_MAX));
-  o.min_frequency = at_least(a, "min-frequency", 1);
+  o.vocab_size = static_cast<int32_t>(std::min<int64_t>(int_at_least(a, "vocab-size", 1), INT32_MAX));
+  o.min_frequency = int_at_least(a, "min-frequency", 1);
   o.pattern = pattern_option(a["pattern"].as<std::string>());
-  o.threads = static_cast<int>(at_least(a, "threads", 0));
+  o.threads = static_cast<int>(int_at_least(a, "threads", 0));
   o.allow_smaller = a["allow-smaller"].as<bool>();
   o.field = a["field"].as<std::string>();
-  o.model_max_length = at_least(a, "model-max-length", 1);
+  o.model_max_length = int_at_least(a, "model-max-length", 1);
   std::vector<std::string> inputs;
   if (a.count("input")) inputs = a["input"].as<std::vector<std::string>>();
   const std::string out = a["out"].as<std::string>();
@@ -82,7 +82,7 @@ Command train_tokenizer_command() {
         ("model-max-length", po::value<int64_t>()->default_value(32768),
          "model_max_length written into tokenizer_config.json");
   };
-  c.run = run;
+  c.run = train_tokenizer_main;
   return c;
 }
 

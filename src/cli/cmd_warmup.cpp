@@ -76,7 +76,7 @@ std::vector<data::Sample> read_less_sample(Context& ctx, const std::string& fold
   return data::read_samples_shared(candidate_files(cfg), cfg, how, ctx.comm);
 }
 
-int run(Context& ctx) {
+int warmup_main(Context& ctx) {
   const config::Config& cfg = ctx.cfg;
   if (cfg.model.path.empty()) throw ConfigError("model.path is not set: warmup needs the base model folder");
   const fs::path run_dir(cfg.run.dir);
@@ -168,7 +168,7 @@ Command warmup_command() {
       "  train_log.jsonl   one line per step: step, epoch, lr, loss, grad_norm, samples\n"
       "  skipped.jsonl     domain lines that did not become samples (data.on_error: skip)\n"
       "and prints a one-line summary on stdout.";
-  c.run = run;
+  c.run = warmup_main;
   return c;
 }
 

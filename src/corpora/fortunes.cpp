@@ -11,13 +11,10 @@
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
 #include "ntks/util/utf8.h"
+#include "ntks/util/strings.h"
 
 namespace ntks::corpora::fortunes {
 namespace {
-
-bool ends_with(const std::string& s, std::string_view tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 // One record's lines as shown on a terminal, trimmed.
 std::string clean(const std::vector<std::string_view>& lines) {

@@ -11,7 +11,7 @@
 namespace ntks::corpora::gcide {
 namespace {
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
@@ -24,7 +24,7 @@ bool contains(std::string_view s, std::string_view part) { return s.find(part) !
 // follow). Editors sign with their initials (PJC, AS, RDH), so an all-capitals
 // tag alone on its line counts too; usage labels such as "[Obs.]" do not.
 bool source_tag(std::string_view line, std::string_view& tag) {
-  line = trim(line);
+  line = trim_blanks(line);
   if (line.size() < 3 || line.front() != '[') return false;
   const size_t close = line.find(']');
   if (close == std::string_view::npos) return false;
@@ -153,7 +153,7 @@ void reflow(std::string_view block, std::string& out) {
     para.clear();
   };
   for_each_line(block, [&](std::string_view raw, size_t) {
-    const std::string_view line = trim(raw);
+    const std::string_view line = trim_blanks(raw);
     if (line.empty()) return flush();
     for (char c : line) {
       const bool space = c == ' ' || c == '\t';

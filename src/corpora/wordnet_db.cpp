@@ -45,7 +45,7 @@ std::string strip_marker(const std::string& w) {
   return w;
 }
 
-std::string trim(const std::string& s) {
+std::string trim_space(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
@@ -86,7 +86,7 @@ void split_gloss(const std::string& gloss, std::string& definition, std::vector<
   definition.clear();
   examples.clear();
   std::vector<std::string> def_parts;
-  const std::string g = trim(gloss);
+  const std::string g = trim_space(gloss);
   size_t p = 0;
   while (p < g.size()) {
     while (p < g.size() && g[p] == ' ') ++p;
@@ -95,16 +95,16 @@ void split_gloss(const std::string& gloss, std::string& definition, std::vector<
     if (g[p] == '"') {
       const size_t close = g.find('"', p + 1);
       if (close == std::string::npos) {  // unbalanced: keep the rest as the example
-        const std::string ex = trim(g.substr(p + 1));
+        const std::string ex = trim_space(g.substr(p + 1));
         if (!ex.empty()) examples.push_back(ex);
         break;
       }
-      const std::string ex = trim(g.substr(p + 1, close - p - 1));
+      const std::string ex = trim_space(g.substr(p + 1, close - p - 1));
       if (!ex.empty()) examples.push_back(ex);
       end = g.find("; ", close);
     } else {
       end = g.find("; ", p);
-      const std::string part = trim(g.substr(p, end == std::string::npos ? std::string::npos : end - p));
+      const std::string part = trim_space(g.substr(p, end == std::string::npos ? std::string::npos : end - p));
       if (!part.empty()) def_parts.push_back(part);
     }
     if (end == std::string::npos) break;

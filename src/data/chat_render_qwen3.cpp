@@ -16,14 +16,10 @@
 // prompt, and so is the "\n" after <|im_end|>.
 
 #include "data/chat_render.h"
+#include "ntks/util/strings.h"
 
 namespace ntks::data::detail {
 namespace {
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
 
 // Index of the last user message that is not a tool response; the last index
 // when there is none (the template's ns.last_query_index).

@@ -7,14 +7,11 @@
 #include "ntks/log/log.h"
 #include "ntks/log/progress.h"
 #include "ntks/util/error.h"
+#include "ntks/util/strings.h"
 
 namespace ntks::diagnose {
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 // The adapter's tensors require grad for the lifetime of the guard (the
 // exact NTK differentiates with respect to them directly); restored after.

@@ -13,7 +13,7 @@
 namespace ntks::model {
 namespace {
 
-std::string shape_text(const std::vector<int64_t>& s) {
+std::string dims_text(const std::vector<int64_t>& s) {
   std::vector<std::string> parts;
   for (auto d : s) parts.push_back(std::to_string(d));
   return "[" + join(parts, ", ") + "]";
@@ -27,12 +27,12 @@ class Loader {
 
   at::Tensor take(const std::string& name, std::vector<int64_t> shape) {
     if (!store_.has(name)) {
-      missing_.push_back(name + " " + shape_text(shape));
+      missing_.push_back(name + " " + dims_text(shape));
       return {};
     }
     const TensorView& v = store_.get(name);
     if (v.shape != shape) {
-      misshaped_.push_back(fmt::format("{} is {} but the config needs {}", name, shape_text(v.shape), shape_text(shape)));
+      misshaped_.push_back(fmt::format("{} is {} but the config needs {}", name, dims_text(v.shape), dims_text(shape)));
       return {};
     }
     if (v.dtype != StDType::F32 && v.dtype != StDType::F16 && v.dtype != StDType::BF16) {

@@ -42,7 +42,7 @@ const ArchInfo& arch_info(Arch a) {
 }
 
 const std::vector<std::string> kRopeTypes = {"default", "linear", "llama3"};
-const std::vector<std::string> kDTypes = {"float32", "float16", "bfloat16", "float64"};
+const std::vector<std::string> kConfigDTypes = {"float32", "float16", "bfloat16", "float64"};
 
 // Typed access to the keys of one JSON object; errors name the source and the
 // key's full path ("rope_scaling.factor"). A key set to null counts as absent,
@@ -325,8 +325,8 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& source
   const char* dtype_key = keys.has("dtype") ? "dtype" : "torch_dtype";
   std::string dtype = keys.string_or(dtype_key, "float32");
   if (dtype.rfind("torch.", 0) == 0) dtype = dtype.substr(6);
-  if (std::find(kDTypes.begin(), kDTypes.end(), dtype) == kDTypes.end()) {
-    keys.bad(dtype_key, fmt::format("is '{}', expected one of {}", dtype, fmt::join(kDTypes, ", ")));
+  if (std::find(kConfigDTypes.begin(), kConfigDTypes.end(), dtype) == kConfigDTypes.end()) {
+    keys.bad(dtype_key, fmt::format("is '{}', expected one of {}", dtype, fmt::join(kConfigDTypes, ", ")));
   }
   c.torch_dtype = dtype;
 

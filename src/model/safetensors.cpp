@@ -34,7 +34,7 @@ struct DTypeInfo {
   std::size_t size;
 };
 
-constexpr DTypeInfo kDTypes[] = {
+constexpr DTypeInfo kSafetensorsDTypes[] = {
     {StDType::F32, "F32", 4}, {StDType::F16, "F16", 2}, {StDType::BF16, "BF16", 2},
     {StDType::F64, "F64", 8}, {StDType::I64, "I64", 8}, {StDType::I32, "I32", 4},
     {StDType::I16, "I16", 2}, {StDType::I8, "I8", 1},   {StDType::U8, "U8", 1},
@@ -42,7 +42,7 @@ constexpr DTypeInfo kDTypes[] = {
 };
 
 const DTypeInfo& info(StDType t) {
-  for (const auto& d : kDTypes) {
+  for (const auto& d : kSafetensorsDTypes) {
     if (d.type == t) return d;
   }
   throw InternalError(fmt::format("unknown StDType {}", static_cast<int>(t)));
@@ -159,11 +159,11 @@ std::map<std::string, std::string> parse_metadata(const std::string& path, const
 }  // namespace
 
 StDType parse_st_dtype(const std::string& name, const std::string& context) {
-  for (const auto& d : kDTypes) {
+  for (const auto& d : kSafetensorsDTypes) {
     if (name == d.name) return d.type;
   }
   std::vector<std::string> known;
-  for (const auto& d : kDTypes) known.emplace_back(d.name);
+  for (const auto& d : kSafetensorsDTypes) known.emplace_back(d.name);
   throw InputError(fmt::format("{}: dtype '{}' is not supported (supported: {})", context, name,
                                fmt::join(known, ", ")));
 }

@@ -13,6 +13,7 @@
 #include "ntks/model/safetensors.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
+#include "ntks/util/strings.h"
 
 namespace ntks::model {
 
@@ -24,10 +25,6 @@ constexpr const char* kSingleName = "model.safetensors";
 constexpr const char* kIndexName = "model.safetensors.index.json";
 constexpr int kMaxIndexDepth = 8;
 constexpr std::uintmax_t kMaxIndexBytes = 100'000'000;
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string read_index(const std::string& path) {
   std::error_code ec;

@@ -18,7 +18,7 @@ namespace {
 
 constexpr double kLogEpsilon = 1e-8;  // DSIR adds it to both probabilities inside the logs
 
-void check(const DsirOptions& o) {
+void check_dsir_options(const DsirOptions& o) {
   if (o.buckets < 1 || o.buckets > (std::int64_t{1} << 32))
     throw UsageError(fmt::format("DSIR buckets must be in [1, 2^32], not {}", o.buckets));
   if (o.ngram < 1) throw UsageError(fmt::format("DSIR n-gram order must be at least 1, not {}", o.ngram));
@@ -43,7 +43,7 @@ std::int64_t sum_of(const std::vector<std::int64_t>& totals) {
 }  // namespace
 
 NgramFeatures dsir_features(std::string_view text, const DsirOptions& options) {
-  check(options);
+  check_dsir_options(options);
   const std::vector<std::string> words = dsir_words(text);
   std::vector<std::uint32_t> hashed;
   hashed.reserve(words.size() * static_cast<std::size_t>(options.ngram));
@@ -74,7 +74,7 @@ NgramFeatures dsir_features(std::string_view text, const DsirOptions& options) {
 
 std::vector<NgramFeatures> dsir_featurize(const std::vector<std::string_view>& texts, const DsirOptions& options,
                                           int threads) {
-  check(options);
+  check_dsir_options(options);
   std::vector<NgramFeatures> out(texts.size());
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t parts = std::min(texts.size(), threads > 0 ? static_cast<std::size_t>(threads) : cores);
@@ -104,7 +104,7 @@ std::vector<NgramFeatures> dsir_featurize(const std::vector<std::string_view>& t
 std::vector<std::int64_t> dsir_bucket_totals(const std::vector<NgramFeatures>& features, std::int64_t buckets) {
   DsirOptions o;
   o.buckets = buckets;
-  check(o);
+  check_dsir_options(o);
   std::vector<std::int64_t> totals(static_cast<std::size_t>(buckets), 0);
   for (const NgramFeatures& f : features) {
     for (std::size_t i = 0; i < f.buckets.size(); ++i) {
@@ -117,7 +117,7 @@ std::vector<std::int64_t> dsir_bucket_totals(const std::vector<NgramFeatures>& f
 
 DsirModel fit_dsir(const std::vector<std::int64_t>& target_totals, const std::vector<std::int64_t>& raw_totals,
                    const DsirOptions& options) {
-  check(options);
+  check_dsir_options(options);
   NTKS_CHECK(target_totals.size() == raw_totals.size() &&
                  static_cast<std::int64_t>(raw_totals.size()) == options.buckets,
              "target totals {}, raw totals {}, buckets {}", target_totals.size(), raw_totals.size(), options.buckets);

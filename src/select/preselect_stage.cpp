@@ -104,7 +104,7 @@ Plan make_plan(const PreselectOptions& o, const store::FeatureReader& domain, co
 }
 
 // Rank 0, before the others read anything.
-void check_inputs(const PreselectOptions& o, const Inputs& in) {
+void check_preselect_inputs(const PreselectOptions& o, const Inputs& in) {
   if (o.gpu) {
     throw ConfigError(fmt::format(
         "preselect.gpu: true, but this build {}: set preselect.gpu: false (the CPU search gives the same result)",
@@ -265,7 +265,7 @@ void write_outputs(const PreselectOptions& o, const Plan& p, const Inputs& in, c
 PreselectSummary run_preselect(const PreselectOptions& o, dist::Communicator& comm) {
   const auto start = std::chrono::steady_clock::now();
   const Inputs in = inputs(o.run_dir);
-  if (comm.is_root()) check_inputs(o, in);
+  if (comm.is_root()) check_preselect_inputs(o, in);
   comm.barrier();  // an error above ends the job (the top-level guard aborts) while the others wait here
 
   const store::FeatureReader domain(in.domain);

@@ -62,7 +62,7 @@ void check_preselected_rows(const features::FeatureSet& set, const std::string& 
 }
 
 // Rank 0, before any rank reads: everything that makes the scores meaningful.
-void check_inputs(const RunFiles& f, const ScoreOptions& o) {
+void check_score_inputs(const RunFiles& f, const ScoreOptions& o) {
   require_input(f.grads_domain_mean(), kMadeByDomain);
   if (o.rule == config::ScoreRule::lda) {
     require_input(f.grads_domain(), kMadeByDomain);
@@ -110,7 +110,7 @@ std::string score_metadata(const RunFiles& f, const store::FeatureReader& mean, 
 namespace {
 
 ScoreSummary score_ntk(const RunFiles& f, const ScoreOptions& options, dist::Communicator& comm) {
-  if (comm.is_root()) check_inputs(f, options);
+  if (comm.is_root()) check_score_inputs(f, options);
   comm.barrier();  // an error above ends the job (the top-level guard aborts) while the others wait here
 
   const store::FeatureReader mean_file(f.grads_domain_mean());

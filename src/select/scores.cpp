@@ -6,7 +6,7 @@
 namespace ntks::select {
 
 namespace {
-constexpr const char* kFormat = "ntks-scores";
+constexpr const char* kScoresFormat = "ntks-scores";
 }
 
 double ntk_score(const float* row, const double* mean, std::int64_t dim) {
@@ -23,7 +23,7 @@ void write_scores(const std::string& path, const ScoreTable& t) {
   w.add("records", {n}, t.records.data());
   w.add_strings("ids", t.ids);
   w.add("scores", {n}, t.scores.data());
-  w.set_attribute("format", kFormat);
+  w.set_attribute("format", kScoresFormat);
   w.set_attribute("format_version", std::int64_t{1});
   w.set_attribute("metadata", t.metadata_json);
   w.finalize();
@@ -31,9 +31,9 @@ void write_scores(const std::string& path, const ScoreTable& t) {
 
 ScoreTable read_scores(const std::string& path) {
   const store::ArrayFileReader r(path);
-  if (r.string_attribute("format").value_or("") != kFormat || r.int_attribute("format_version").value_or(0) != 1)
+  if (r.string_attribute("format").value_or("") != kScoresFormat || r.int_attribute("format_version").value_or(0) != 1)
     throw InputError(fmt::format("{}: not a score file of `ntk-select score` (format '{}', version 1 expected)", path,
-                                 kFormat));
+                                 kScoresFormat));
   ScoreTable t;
   t.records = r.read_int64("records");
   t.ids = r.read_strings("ids");

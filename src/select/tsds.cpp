@@ -19,7 +19,7 @@ namespace {
 // stay near 100 MB at kde_k = 1000.
 constexpr std::int64_t kKdeQueryChunk = 4096;
 
-void check(const TsdsOptions& o) {
+void check_tsds_options(const TsdsOptions& o) {
   if (!(o.alpha >= 0 && o.alpha <= 1)) throw UsageError(fmt::format("TSDS alpha must be in [0, 1], not {}", o.alpha));
   if (!(o.c > 0) || !std::isfinite(o.c)) throw UsageError(fmt::format("TSDS C must be positive, not {}", o.c));
   if (!(o.sigma >= 0) || !std::isfinite(o.sigma))
@@ -36,14 +36,14 @@ void check_candidates(std::int64_t n) {
 }  // namespace
 
 std::int64_t tsds_prefetch_size(std::int64_t candidates, const TsdsOptions& options) {
-  check(options);
+  check_tsds_options(options);
   check_candidates(candidates);
   // TSDS: min(max_K, N // 10); its transport reads neighbour t + 1, so never below 2.
   return std::min(candidates, std::max<std::int64_t>(2, std::min(options.max_k, candidates / 10)));
 }
 
 std::int64_t tsds_kde_size(std::int64_t candidates, const TsdsOptions& options) {
-  check(options);
+  check_tsds_options(options);
   check_candidates(candidates);
   return std::max<std::int64_t>(1, std::min(options.kde_k, candidates / 10));
 }
@@ -125,7 +125,7 @@ std::vector<double> tsds_probs(const Neighbors& prefetch, const TsdsAssignment& 
 
 TsdsResult tsds_probabilities(const float* queries, std::int64_t nq, const float* candidates, std::int64_t n,
                               std::int64_t dim, const TsdsOptions& options) {
-  check(options);
+  check_tsds_options(options);
   check_candidates(n);
   if (nq < 1) throw UsageError("TSDS needs at least one domain (query) embedding");
   if (dim < 1) throw UsageError(fmt::format("TSDS: embeddings of dimension {}", dim));

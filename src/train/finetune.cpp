@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr const char* kSummaryFile = "finetune.json";
+constexpr const char* kFinetuneSummary = "finetune.json";
 constexpr const char* kSnapshots = "snapshots";  // FinetuneRequest::keep_adapters_every
 
 std::string snapshot_name(int64_t step) { return fmt::format("step-{:07d}", step); }
@@ -36,15 +36,15 @@ std::string snapshot_name(int64_t step) { return fmt::format("step-{:07d}", step
 void check_replaceable(const fs::path& out) {
   std::error_code ec;
   if (!fs::exists(out, ec)) return;
-  const bool ours = fs::exists(out / kSummaryFile) || fs::exists(out / "adapter_config.json") ||
+  const bool ours = fs::exists(out / kFinetuneSummary) || fs::exists(out / "adapter_config.json") ||
                     (fs::is_directory(out) && fs::is_empty(out, ec));
   if (!ours)
     throw InputError(fmt::format("finetune.out {} exists and is not an adapter folder (no {} or adapter_config.json): "
                                  "name a new folder",
-                                 out.string(), kSummaryFile));
+                                 out.string(), kFinetuneSummary));
 }
 
-TrainOptions train_options(const config::Config& cfg) {
+TrainOptions finetune_options(const config::Config& cfg) {
   TrainOptions o = TrainOptions::from_section(cfg.finetune, finetune_seed(cfg));
   o.name = "finetune";
   o.section = "finetune";
@@ -52,7 +52,7 @@ TrainOptions train_options(const config::Config& cfg) {
   return o;
 }
 
-void write_curve(const fs::path& dir) {
+void write_finetune_curve(const fs::path& dir) {
   detail::LossCurve c;
   c.title = "fine-tuning: response-token loss";
   c.x_key = "step";
@@ -84,7 +84,7 @@ FinetuneOutcome finetune(const config::Config& cfg, dist::Communicator& comm, co
     }
     identity = finetune_identity(cfg);
     if (!request.force && !request.restart &&
-        detail::finished_identity((out / kSummaryFile).string(), (out / "adapter_model.safetensors").string()) ==
+        detail::finished_identity((out / kFinetuneSummary).string(), (out / "adapter_model.safetensors").string()) ==
             json::parse(identity).dump() &&
         (request.keep_adapters_every == 0 || fs::is_directory(out / kSnapshots))) {
       plan = "skip";
@@ -143,13 +143,13 @@ FinetuneOutcome finetune(const config::Config& cfg, dist::Communicator& comm, co
   std::optional<detail::StepLogFile> train_log;
   if (comm.is_root()) train_log.emplace((work / "train_log.jsonl").string(), start_step);
   int64_t tokens_seen = train_log ? train_log->last().value("tokens_seen", int64_t{0}) : 0;
-  const TrainOptions options = train_options(cfg);
+  const TrainOptions options = finetune_options(cfg);
   const int64_t total_steps = schedule_steps(outcome.samples, options);
   double last_loss = 0;
 
   auto checkpoint = [&](int64_t steps_done, const AdamW& opt) {
     detail::write_checkpoint(comm, ckpt_root.string(), decoder, names, opt, {steps_done, total_steps, identity, last_loss},
-                             CheckpointWeights::adapter, [&] { write_curve(work); });
+                             CheckpointWeights::adapter, [&] { write_finetune_curve(work); });
   };
   TrainHooks hooks;
   hooks.on_step = [&](const StepLog& s) {
@@ -196,8 +196,8 @@ FinetuneOutcome finetune(const config::Config& cfg, dist::Communicator& comm, co
                           {"ranks", comm.size()},
                           {"seconds_this_run", r.seconds},
                           {"resumed_from_step", r.resumed_from}};
-    write_file_atomic((work / kSummaryFile).string(), summary.dump(2) + "\n");
-    write_curve(work);
+    write_file_atomic((work / kFinetuneSummary).string(), summary.dump(2) + "\n");
+    write_finetune_curve(work);
     fs::remove_all(ckpt_root);  // the adapter is the result; checkpoints only served resuming
     fs::remove_all(out);
     if (out.has_parent_path()) fs::create_directories(out.parent_path());

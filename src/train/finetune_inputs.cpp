@@ -12,13 +12,12 @@
 #include "ntks/train/identity.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
+#include "ntks/util/strings.h"
 
 namespace ntks::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 }  // namespace
 

@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kSummaryFile = "pretrain.json";
+constexpr const char* kPretrainSummary = "pretrain.json";
 
 void check_inputs(const config::Config& cfg, const model::HfConfig& mc, const tokenizer::Tokenizer& tok) {
   const std::string init = (fs::path(cfg.model.path) / "config.json").string();
@@ -43,7 +43,7 @@ void check_inputs(const config::Config& cfg, const model::HfConfig& mc, const to
                init, mc.vocab_size, tok.vocab_size());
 }
 
-TrainOptions train_options(const config::Config& cfg) {
+TrainOptions pretrain_options(const config::Config& cfg) {
   TrainOptions o = TrainOptions::from_section(cfg.pretrain, cfg.run.seed);
   o.name = "pretrain";
   o.section = "pretrain";
@@ -58,7 +58,7 @@ json held_out_json(int64_t step, int64_t tokens_seen, const HeldOutLoss& h) {
           {"tokens", h.tokens}};
 }
 
-void write_curve(const fs::path& run_dir) {
+void write_pretrain_curve(const fs::path& run_dir) {
   detail::LossCurve c;
   c.title = "pretraining: next-token loss";
   detail::write_loss_curve((run_dir / "train_log.jsonl").string(), (run_dir / "eval_log.jsonl").string(),
@@ -94,7 +94,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
   if (comm.is_root()) {
     const std::string identity = pretrain_identity(cfg);
     if (!request.force && !request.restart &&
-        detail::finished_identity((out / kSummaryFile).string(), (out / "model.safetensors").string()) ==
+        detail::finished_identity((out / kPretrainSummary).string(), (out / "model.safetensors").string()) ==
             json::parse(identity).dump()) {
       plan = "skip";
     } else {
@@ -166,7 +166,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
     eval_log.emplace((run_dir / "eval_log.jsonl").string(), start_step);
   }
   int64_t tokens_seen = train_log ? train_log->last().value("tokens_seen", int64_t{0}) : 0;
-  const TrainOptions options = train_options(cfg);
+  const TrainOptions options = pretrain_options(cfg);
   const int64_t eval_batch = std::max<int64_t>(1, p.batch_size);
   int64_t total_steps = 0;
   double last_loss = 0;
@@ -185,7 +185,7 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
   };
   auto checkpoint = [&](int64_t steps_done, const AdamW& opt) {
     detail::write_checkpoint(comm, ckpt_root.string(), decoder, names, opt, {steps_done, total_steps, identity, last_loss},
-                             CheckpointWeights::model, [&] { write_curve(run_dir); });
+                             CheckpointWeights::model, [&] { write_pretrain_curve(run_dir); });
   };
 
   if (!resuming) outcome.initial = evaluate(0);
@@ -236,11 +236,11 @@ PretrainOutcome pretrain(const config::Config& cfg, dist::Communicator& comm, co
         {"ranks", comm.size()},
         {"seconds_this_run", r.seconds},
         {"resumed_from_step", r.resumed_from}};
-    write_file_atomic((work / kSummaryFile).string(), summary.dump(2) + "\n");
+    write_file_atomic((work / kPretrainSummary).string(), summary.dump(2) + "\n");
     fs::remove_all(out);
     if (out.has_parent_path()) fs::create_directories(out.parent_path());
     fs::rename(work, out);
-    write_curve(run_dir);
+    write_pretrain_curve(run_dir);
     fs::remove_all(ckpt_root);  // the model is the result; checkpoints only served resuming
   }
   comm.barrier();

@@ -82,10 +82,4 @@ inline void expect_same(const Selection& a, const Selection& b) {
   EXPECT_EQ(a.scores.scores, b.scores.scores);
 }
 
-inline size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace ntks::testing::run

@@ -14,6 +14,9 @@
 #include "ntks/model/adapter.h"
 #include "ntks/model/decoder.h"
 #include "test_util.h"
+#include "jsonl_file.h"
+
+using ntks::testing::read_jsonl;
 
 namespace {
 
@@ -48,13 +51,6 @@ struct WarmupFixture {
         np, NTKS_BINARY, model, tokenizer, domain, run_dir(np), extra));
   }
 };
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> out;
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 TEST(WarmupCli, OneTwoAndThreeRanksTrainTheSameAdapter) {
   WarmupFixture f;

@@ -20,10 +20,10 @@ using ntks::testing::read_jsonl;
 using ntks::testing::run_command;
 using ntks::testing::TempDir;
 
-const std::string kFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/wordnet";
+const std::string kDemoWordnet = std::string(NTKS_SOURCE_DIR) + "/tests/data/wordnet";
 
 std::string demo_data(const std::string& args) {
-  return fmt::format("{} demo-data --wordnet {} {} 2>&1", NTKS_BINARY, kFixture, args);
+  return fmt::format("{} demo-data --wordnet {} {} 2>&1", NTKS_BINARY, kDemoWordnet, args);
 }
 
 TEST(DemoDataCli, WritesDeterministicFilesAndReports) {

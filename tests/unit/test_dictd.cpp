@@ -18,9 +18,9 @@ namespace dictd = ntks::corpora::dictd;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
 
-const std::string kFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/dictd";
+const std::string kDictdFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/dictd";
 
-std::string fixture_file(const std::string& name) { return ntks::read_file(kFixture + "/" + name); }
+std::string fixture_file(const std::string& name) { return ntks::read_file(kDictdFixture + "/" + name); }
 
 TEST(Dictd, DecodesBase64Numbers) {
   uint64_t v = 0;
@@ -38,7 +38,7 @@ TEST(Dictd, DecodesBase64Numbers) {
 }
 
 TEST(Dictd, ReadsTheFixture) {
-  const dictd::Database db = dictd::read(kFixture, "gcide", "dict-gcide");
+  const dictd::Database db = dictd::read(kDictdFixture, "gcide", "dict-gcide");
   // Five entries in dict order; "fever" and "Café" name entries that
   // "Fever" and "Cafe" name already; the two 00-database entries are not entries.
   ASSERT_EQ(db.entries.size(), 5u);
@@ -53,7 +53,7 @@ TEST(Dictd, ReadsTheFixture) {
   EXPECT_EQ(db.entries[4].index_line, 8u);
   EXPECT_EQ(db.entries[4].text.back(), '\n');
 
-  const dictd::Database devil = dictd::read(kFixture, "devil", "dict-devil");
+  const dictd::Database devil = dictd::read(kDictdFixture, "devil", "dict-devil");
   ASSERT_EQ(devil.entries.size(), 2u);
   EXPECT_EQ(dictd::plain_text(devil.entries[1].text), "LAWYER, n.  One skilled in circumvention of the law.");
 }
@@ -82,7 +82,7 @@ TEST(Dictd, MissingFilesNameThePackage) {
 // Bad files: each case writes gcide.index and gcide.dict.dz into a fresh
 // folder and names what the error must say.
 TEST(Dictd, CorruptFilesNameFileAndPlace) {
-  const std::string index = ntks::read_file(kFixture + "/gcide.index");
+  const std::string index = ntks::read_file(kDictdFixture + "/gcide.index");
   const std::string dz = fixture_file("gcide.dict.dz");
   const std::string text = ntks::corpora::gunzip(dz, "fixture");
   std::string truncated = dz.substr(0, dz.size() / 2);

@@ -19,6 +19,8 @@
 #include "ntks/util/files.h"
 #include "test_util.h"
 
+using ntks::testing::kPython;
+
 namespace {
 
 using namespace ntks;
@@ -27,8 +29,7 @@ using ntks::testing::error_of;
 using ntks::testing::run_command;
 using ntks::testing::TempDir;
 
-const std::string kPython = "/usr/bin/python3";
-const std::string kReference = std::string(NTKS_SOURCE_DIR) + "/tests/scripts/dsir_reference.py";
+const std::string kDsirReference = ntks::testing::test_script("dsir_reference.py");
 
 std::string hex(const std::string& bytes) {
   static const char* digits = "0123456789abcdef";
@@ -41,7 +42,7 @@ std::string hex(const std::string& bytes) {
 nlohmann::json reference(const std::string& command, const nlohmann::json& input) {
   TempDir dir;
   const std::string in = dir.write("in.json", input.dump());
-  const auto r = run_command(kPython + " " + kReference + " " + command + " " + in + " > " + dir.file("out.json"));
+  const auto r = run_command(kPython + " " + kDsirReference + " " + command + " " + in + " > " + dir.file("out.json"));
   EXPECT_EQ(r.status, 0) << r.output;
   return nlohmann::json::parse(read_file(dir.file("out.json")));
 }

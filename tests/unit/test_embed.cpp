@@ -195,15 +195,15 @@ struct EmbedFixture {
   }
 };
 
-struct Rows {
+struct EmbedRows {
   std::vector<float> values;
   std::vector<std::string> ids;
   std::vector<int64_t> indices;
 };
 
-Rows read_set(const std::string& run_dir) {
+EmbedRows read_embed_rows(const std::string& run_dir) {
   features::FeatureSet set(run_dir + "/embed/candidates.json");
-  Rows r;
+  EmbedRows r;
   r.values.resize(static_cast<size_t>(set.rows() * set.dim()));
   set.read_rows(0, set.rows(), r.values.data());
   r.ids = set.ids(0, set.rows());
@@ -217,7 +217,7 @@ TEST(EmbedCli, SameRowsOnOneAndThreeRanks) {
   ASSERT_EQ(one.status, 0) << one.output;
   auto three = run_command(f.command(f.dir.file("run3"), "", "mpirun --oversubscribe -np 3"));
   ASSERT_EQ(three.status, 0) << three.output;
-  const Rows a = read_set(f.dir.file("run1")), b = read_set(f.dir.file("run3"));
+  const EmbedRows a = read_embed_rows(f.dir.file("run1")), b = read_embed_rows(f.dir.file("run3"));
   EXPECT_EQ(a.ids.size(), 38u);  // 41 lines, 3 not JSON
   EXPECT_EQ(a.ids, b.ids);
   EXPECT_EQ(a.indices, b.indices);
@@ -250,7 +250,7 @@ TEST(EmbedCli, KilledRunResumesToTheSameFile) {
   auto resumed = run_command(f.command(f.dir.file("resumed"), "--which candidates"));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming after"), std::string::npos) << resumed.output;
-  const Rows a = read_set(f.dir.file("full")), b = read_set(f.dir.file("resumed"));
+  const EmbedRows a = read_embed_rows(f.dir.file("full")), b = read_embed_rows(f.dir.file("resumed"));
   EXPECT_EQ(a.ids, b.ids);
   EXPECT_EQ(a.indices, b.indices);
   EXPECT_EQ(a.values, b.values);

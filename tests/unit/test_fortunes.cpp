@@ -13,10 +13,10 @@ namespace fortunes = ntks::corpora::fortunes;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
 
-const std::string kFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/fortunes";
+const std::string kFortunesFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/fortunes";
 
 TEST(Fortunes, ReadsTheFixture) {
-  const fortunes::Collection c = fortunes::read_dir(kFixture);
+  const fortunes::Collection c = fortunes::read_dir(kFortunesFixture);
   EXPECT_EQ(c.files, (std::vector<std::string>{"wisdom", "zen"}));
   ASSERT_EQ(c.records.size(), 4u);
   EXPECT_TRUE(c.skipped.empty());

@@ -10,10 +10,10 @@ namespace {
 
 namespace gcide = ntks::corpora::gcide;
 
-const std::string kFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/dictd";
+const std::string kGcideFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/dictd";
 
 TEST(GcideText, CleansTheFixture) {
-  const auto db = ntks::corpora::dictd::read(kFixture, "gcide", "dict-gcide");
+  const auto db = ntks::corpora::dictd::read(kGcideFixture, "gcide", "dict-gcide");
   ASSERT_EQ(db.entries.size(), 5u);
   // Pronunciation and respelling gone, stress marks out of the braces, the
   // WordNet sense dropped, one paragraph a line.

@@ -53,21 +53,21 @@ struct GradsFixture {
   }
 };
 
-struct Rows {
+struct GradRows {
   int64_t dim = 0;
   std::vector<float> values;
   std::vector<std::string> ids;
 };
 
-Rows read_file_rows(const store::FeatureReader& r) {
-  Rows out{r.dim(), std::vector<float>(static_cast<size_t>(r.rows() * r.dim())), r.ids(0, r.rows())};
+GradRows read_file_rows(const store::FeatureReader& r) {
+  GradRows out{r.dim(), std::vector<float>(static_cast<size_t>(r.rows() * r.dim())), r.ids(0, r.rows())};
   if (r.rows()) r.read_rows(0, r.rows(), out.values.data());
   return out;
 }
 
-Rows read_set(const std::string& index) {
+GradRows read_grad_rows(const std::string& index) {
   features::FeatureSet set(index);
-  Rows out{set.dim(), std::vector<float>(static_cast<size_t>(set.rows() * set.dim())), set.ids(0, set.rows())};
+  GradRows out{set.dim(), std::vector<float>(static_cast<size_t>(set.rows() * set.dim())), set.ids(0, set.rows())};
   set.read_rows(0, set.rows(), out.values.data());
   return out;
 }
@@ -78,14 +78,14 @@ TEST(GradsCli, SameRowsOnOneAndThreeRanksAndMeanOfDomain) {
   ASSERT_EQ(one.status, 0) << one.output;
   auto three = run_command(f.command(f.dir.file("r3"), "", "mpirun --oversubscribe -np 3"));
   ASSERT_EQ(three.status, 0) << three.output;
-  const Rows a = read_set(f.dir.file("r1/grads/candidates.json")), b = read_set(f.dir.file("r3/grads/candidates.json"));
+  const GradRows a = read_grad_rows(f.dir.file("r1/grads/candidates.json")), b = read_grad_rows(f.dir.file("r3/grads/candidates.json"));
   EXPECT_EQ(a.ids.size(), 23u);
   EXPECT_EQ(a.ids, b.ids);
   EXPECT_EQ(a.values, b.values);
   // the domain mean is the mean of the domain rows, the same on both rank counts
-  const Rows dom = read_file_rows(store::FeatureReader(f.dir.file("r1/grads/domain.h5")));
-  const Rows m1 = read_file_rows(store::FeatureReader(f.dir.file("r1/grads/domain_mean.h5")));
-  const Rows m3 = read_file_rows(store::FeatureReader(f.dir.file("r3/grads/domain_mean.h5")));
+  const GradRows dom = read_file_rows(store::FeatureReader(f.dir.file("r1/grads/domain.h5")));
+  const GradRows m1 = read_file_rows(store::FeatureReader(f.dir.file("r1/grads/domain_mean.h5")));
+  const GradRows m3 = read_file_rows(store::FeatureReader(f.dir.file("r3/grads/domain_mean.h5")));
   ASSERT_EQ(dom.ids.size(), 5u);
   for (int64_t j = 0; j < dom.dim; ++j) {
     double sum = 0;
@@ -119,7 +119,7 @@ TEST(GradsCli, GroupsSmallerThanABlockKeepEveryRankBusyWithTheSameRows) {
     ASSERT_TRUE(std::regex_search(three.output, m, part)) << three.output;
     EXPECT_GT(std::stoi(m[1]), 0) << "rank " << r << " computed no domain sample";
   }
-  const Rows a = read_set(f.dir.file("g1/grads/candidates.json")), b = read_set(f.dir.file("g3/grads/candidates.json"));
+  const GradRows a = read_grad_rows(f.dir.file("g1/grads/candidates.json")), b = read_grad_rows(f.dir.file("g3/grads/candidates.json"));
   EXPECT_EQ(a.ids.size(), 23u);
   EXPECT_EQ(a.ids, b.ids);
   EXPECT_EQ(a.values, b.values);
@@ -133,7 +133,7 @@ TEST(GradsCli, GroupsSmallerThanABlockKeepEveryRankBusyWithTheSameRows) {
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming after 16 rows (16 of 23 records done)"), std::string::npos)
       << resumed.output;
-  EXPECT_EQ(read_set(f.dir.file("k/grads/candidates.json")).values, a.values);
+  EXPECT_EQ(read_grad_rows(f.dir.file("k/grads/candidates.json")).values, a.values);
 }
 
 // Both kinds of grads.projection: rows equal to the unprojected gradient
@@ -142,7 +142,7 @@ TEST(GradsCli, ProjectedRowsAreTheUnprojectedGradientTimesP) {
   GradsFixture f;
   auto raw = run_command(f.command(f.dir.file("u"), "--which candidates --set grads.dim=0"));
   ASSERT_EQ(raw.status, 0) << raw.output;
-  const Rows u = read_set(f.dir.file("u/grads/candidates.json"));
+  const GradRows u = read_grad_rows(f.dir.file("u/grads/candidates.json"));
   const auto n = static_cast<int64_t>(u.ids.size());
   const at::Tensor g = at::from_blob(const_cast<float*>(u.values.data()), {n, u.dim}, at::kFloat).clone();
   const std::string sparse = "--set grads.projection=sparse --set grads.sparsity=8";
@@ -150,7 +150,7 @@ TEST(GradsCli, ProjectedRowsAreTheUnprojectedGradientTimesP) {
     SCOPED_TRACE(kind);
     auto proj = run_command(f.command(f.dir.file(kind), "--which candidates " + (kind == "sparse" ? sparse : "")));
     ASSERT_EQ(proj.status, 0) << proj.output;
-    const Rows p = read_set(f.dir.file(kind + "/grads/candidates.json"));
+    const GradRows p = read_grad_rows(f.dir.file(kind + "/grads/candidates.json"));
     ASSERT_EQ(p.dim, 64);
     at::Tensor out = at::zeros({n, 64}, at::kFloat);
     // grads.seed defaults to 42
@@ -163,8 +163,8 @@ TEST(GradsCli, ProjectedRowsAreTheUnprojectedGradientTimesP) {
   }
   auto three = run_command(f.command(f.dir.file("s3"), "--which candidates " + sparse, "mpirun --oversubscribe -np 3"));
   ASSERT_EQ(three.status, 0) << three.output;
-  EXPECT_EQ(read_set(f.dir.file("s3/grads/candidates.json")).values,
-            read_set(f.dir.file("sparse/grads/candidates.json")).values);
+  EXPECT_EQ(read_grad_rows(f.dir.file("s3/grads/candidates.json")).values,
+            read_grad_rows(f.dir.file("sparse/grads/candidates.json")).values);
 }
 
 TEST(GradsCli, IdListSelectsRowsAndAKilledRunResumes) {
@@ -178,8 +178,8 @@ TEST(GradsCli, IdListSelectsRowsAndAKilledRunResumes) {
   auto resumed = run_command(f.command(f.dir.file("some"), "--which candidates --ids-file " + ids));
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming after"), std::string::npos) << resumed.output;
-  const Rows all = read_set(f.dir.file("full/grads/candidates.json"));
-  const Rows some = read_set(f.dir.file("some/grads/candidates.json"));
+  const GradRows all = read_grad_rows(f.dir.file("full/grads/candidates.json"));
+  const GradRows some = read_grad_rows(f.dir.file("some/grads/candidates.json"));
   ASSERT_EQ(some.ids, (std::vector<std::string>{"c1", "c3", "c8", "c11", "c17", "c20"}));  // record order
   for (size_t k = 0; k < some.ids.size(); ++k) {
     const size_t i = static_cast<size_t>(std::find(all.ids.begin(), all.ids.end(), some.ids[k]) - all.ids.begin());
@@ -211,8 +211,8 @@ TEST(GradsCli, PreselectedFileSelectsRows) {
   select::write_preselected(file, p);
   auto r = run_command(f.command(f.dir.file("pre"), "--which candidates --preselected " + file + " --log-level info"));
   ASSERT_EQ(r.status, 0) << r.output;
-  const Rows all = read_set(f.dir.file("full/grads/candidates.json"));
-  const Rows some = read_set(f.dir.file("pre/grads/candidates.json"));
+  const GradRows all = read_grad_rows(f.dir.file("full/grads/candidates.json"));
+  const GradRows some = read_grad_rows(f.dir.file("pre/grads/candidates.json"));
   ASSERT_EQ(some.ids, (std::vector<std::string>{"c3", "c9", "c17", "c20"}));
   for (size_t k = 0; k < some.ids.size(); ++k) {
     const size_t i = static_cast<size_t>(std::find(all.ids.begin(), all.ids.end(), some.ids[k]) - all.ids.begin());
@@ -236,7 +236,7 @@ TEST(GradsCli, PreselectedFileSelectsRows) {
   const auto again = nlohmann::json::parse(
       store::FeatureReader(f.dir.file("pre/grads/candidates-00000-of-00001.h5")).metadata_json());
   EXPECT_NE(again["stage"]["preselected"]["records_xxh3"], hash);
-  EXPECT_EQ(read_set(f.dir.file("pre/grads/candidates.json")).ids,
+  EXPECT_EQ(read_grad_rows(f.dir.file("pre/grads/candidates.json")).ids,
             (std::vector<std::string>{"c3", "c9", "c17", "c21"}));
 
   p.ids[1] = "c4";  // record 3 is c3 in the corpus

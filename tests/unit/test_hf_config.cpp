@@ -22,16 +22,13 @@ using ntks::model::HfConfig;
 using ntks::model::parse_hf_config;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
+using ntks::testing::expect_contains;
 using nlohmann::json;
 
 namespace {
 
 std::string fixture_path(const std::string& name) {
   return std::string(NTKS_SOURCE_DIR) + "/tests/unit/data/hf_configs/" + name;
-}
-
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
 }
 
 HfConfig parse(const json& j) { return parse_hf_config(j.dump(), "test/config.json"); }
@@ -56,7 +53,7 @@ json minimal_qwen3() {
   return j;
 }
 
-void expect_same(const HfConfig& a, const HfConfig& b) {
+void expect_same_config(const HfConfig& a, const HfConfig& b) {
   EXPECT_EQ(a.arch, b.arch);
   EXPECT_EQ(a.architecture, b.architecture);
   EXPECT_EQ(a.vocab_size, b.vocab_size);
@@ -90,7 +87,7 @@ void expect_same(const HfConfig& a, const HfConfig& b) {
 void expect_round_trip(const HfConfig& c) {
   const std::string text = ntks::model::hf_config_json(c);
   SCOPED_TRACE(text);
-  expect_same(parse_hf_config(text, "written/config.json"), c);
+  expect_same_config(parse_hf_config(text, "written/config.json"), c);
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ Neighbors brute_force(const Data& d, std::int64_t k, const std::vector<std::vect
   return out;
 }
 
-void expect_same(const Neighbors& a, const Neighbors& b, const std::string& what) {
+void expect_same_neighbours(const Neighbors& a, const Neighbors& b, const std::string& what) {
   ASSERT_EQ(a.queries, b.queries) << what;
   ASSERT_EQ(a.k, b.k) << what;
   EXPECT_EQ(a.records, b.records) << what;
@@ -100,23 +100,23 @@ TEST(Knn, FlatEqualsBruteForceWithTiesAndDuplicates) {
   for (std::int64_t k : {1, 7, 30}) {
     const Neighbors want = brute_force(d, k);
     for (std::int64_t block : {600, 97, 13, 1})
-      expect_same(search_in_blocks(d, k, block), want, "k " + std::to_string(k) + " block " + std::to_string(block));
+      expect_same_neighbours(search_in_blocks(d, k, block), want, "k " + std::to_string(k) + " block " + std::to_string(block));
   }
 }
 
 TEST(Knn, FlatEqualsBruteForceOnRandomFloats) {
   const Data d = make_data(25, 700, 16, 0, 20, 2, /*integer=*/false);
   const Neighbors want = brute_force(d, 10);
-  expect_same(search_in_blocks(d, 10, 700), want, "one block");
-  expect_same(search_in_blocks(d, 10, 111), want, "blocks of 111");
+  expect_same_neighbours(search_in_blocks(d, 10, 700), want, "one block");
+  expect_same_neighbours(search_in_blocks(d, 10, 111), want, "blocks of 111");
 }
 
 TEST(Knn, KLargerThanABlockAndThanTheRowsSeen) {
   const Data d = make_data(9, 40, 3, 1, 5, 3);
-  expect_same(search_in_blocks(d, 25, 7), brute_force(d, 25), "k above the block size");
+  expect_same_neighbours(search_in_blocks(d, 25, 7), brute_force(d, 25), "k above the block size");
   // k above all rows: the tail stays empty (record -1, +inf)
   const Neighbors n = search_in_blocks(d, 50, 16);
-  expect_same(n, brute_force(d, 50), "k above the rows");
+  expect_same_neighbours(n, brute_force(d, 50), "k above the rows");
   EXPECT_EQ(n.records[49], -1);
 }
 
@@ -136,7 +136,7 @@ TEST(Knn, DuplicateWallAtTheBoundaryIsResolvedByRecord) {
   std::reverse(d.records.begin(), d.records.end());
   std::int64_t retries = 0;
   const Neighbors got = search_in_blocks(d, 5, 230, nullptr, 1, &retries);
-  expect_same(got, brute_force(d, 5), "duplicate wall");
+  expect_same_neighbours(got, brute_force(d, 5), "duplicate wall");
   EXPECT_GT(retries, 0);
   EXPECT_EQ(got.records[0], 30);  // the copy with the lowest record (row 199)
 }
@@ -153,7 +153,7 @@ TEST(Knn, PartsMergeToTheWhole) {
       s.add(d.base.data() + b * d.dim, e - b, d.records.data() + b, b);
       lists.push_back(neighbors_from_bytes(to_bytes(s.result())));  // through the wire format
     }
-    expect_same(merge_neighbors(lists), whole, std::to_string(parts) + " parts");
+    expect_same_neighbours(merge_neighbors(lists), whole, std::to_string(parts) + " parts");
   }
 }
 
@@ -161,8 +161,8 @@ TEST(Knn, IvfProbingEveryListEqualsFlat) {
   const Data d = make_data(20, 400, 6, 3, 40, 5);
   const IvfCentroids c = train_ivf(d.base.data(), 200, d.dim, 16);
   const Neighbors flat = brute_force(d, 9);
-  expect_same(search_in_blocks(d, 9, 400, &c, 16), flat, "nprobe = nlist, one block");
-  expect_same(search_in_blocks(d, 9, 61, &c, 16), flat, "nprobe = nlist, blocks of 61");
+  expect_same_neighbours(search_in_blocks(d, 9, 400, &c, 16), flat, "nprobe = nlist, one block");
+  expect_same_neighbours(search_in_blocks(d, 9, 61, &c, 16), flat, "nprobe = nlist, blocks of 61");
 }
 
 TEST(Knn, IvfEqualsBruteForceOverTheProbedLists) {
@@ -188,8 +188,8 @@ TEST(Knn, IvfEqualsBruteForceOverTheProbedLists) {
       allowed[q][i] = std::find(probes.begin(), probes.end(), list_of[i]) != probes.end();
   }
   const Neighbors want = brute_force(d, k, allowed);
-  expect_same(search_in_blocks(d, k, 500, &c, nprobe), want, "one block");
-  expect_same(search_in_blocks(d, k, 37, &c, nprobe), want, "blocks of 37");
+  expect_same_neighbours(search_in_blocks(d, k, 500, &c, nprobe), want, "one block");
+  expect_same_neighbours(search_in_blocks(d, k, 37, &c, nprobe), want, "blocks of 37");
 }
 
 // recall_at_k: the share of the exact lists' records found in the

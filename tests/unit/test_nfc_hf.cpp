@@ -26,7 +26,7 @@ namespace {
 
 using ntks::tokenizer::detail::nfc;
 
-std::string hex_of(const std::string& s) {
+std::string nfc_hex_of(const std::string& s) {
   std::string out;
   for (size_t pos = 0, len = 0; pos < s.size(); pos += len)
     out += fmt::format("U+{:04X} ", static_cast<uint32_t>(ntks::tokenizer::detail::code_point(s, pos, &len)));
@@ -64,7 +64,7 @@ TEST(NfcHf, EqualsHuggingFaceOnTheGolden) {
   for (const Line& g : golden) {
     const std::string got = nfc(g.text);
     if (got != g.want && ++wrong <= 10)
-      ADD_FAILURE() << "text " << hex_of(g.text) << "\n  got  " << hex_of(got) << "\n  want " << hex_of(g.want);
+      ADD_FAILURE() << "text " << nfc_hex_of(g.text) << "\n  got  " << nfc_hex_of(got) << "\n  want " << nfc_hex_of(g.want);
   }
   EXPECT_EQ(wrong, 0u) << "of " << golden.size();
 }

@@ -31,13 +31,13 @@ const std::map<std::string, std::vector<std::string>> kOutputs = {
     {"score", {"scores.h5"}},
     {"select", {"selected.jsonl", "selected_ids.txt", "mixture.jsonl"}}};
 
-struct Fixture {
+struct ManifestFixture {
   TempDir dir;
   std::unique_ptr<dist::Communicator> comm = dist::make_local();
   config::Config cfg;
   int version = 0;  // changes what the stand-in stages write
 
-  Fixture() {
+  ManifestFixture() {
     fs::create_directories(dir.file("model"));
     dir.write("model/config.json", "{\"model_type\": \"llama\"}");
     dir.write("model/model.safetensors", "weights A");
@@ -89,7 +89,7 @@ struct Fixture {
 };
 
 TEST(PipelineManifest, AllUpToDateAfterARunAndManifestContents) {
-  Fixture f;
+  ManifestFixture f;
   const auto before = f.plan(f.cfg);
   for (const auto& why : before) EXPECT_FALSE(why.empty());
   EXPECT_EQ(before[0], "no manifest (never completed, or interrupted)");
@@ -113,7 +113,7 @@ TEST(PipelineManifest, AllUpToDateAfterARunAndManifestContents) {
 }
 
 TEST(PipelineManifest, AConfigKeyRedoesItsStageAndTheLaterOnesOnly) {
-  Fixture f;
+  ManifestFixture f;
   f.run_all(f.cfg);
   const auto first = [&](const std::function<void(config::Config&)>& change) {
     config::Config c = f.cfg;
@@ -140,7 +140,7 @@ TEST(PipelineManifest, AConfigKeyRedoesItsStageAndTheLaterOnesOnly) {
 }
 
 TEST(PipelineManifest, InputAndOutputChangesRedo) {
-  Fixture f;
+  ManifestFixture f;
   f.run_all(f.cfg);
   // candidates: embed onwards (warmup reads only the domain set)
   f.dir.write("c.jsonl", "{\"prompt\": \"q2\", \"response\": \"s\"}\n");
@@ -168,7 +168,7 @@ TEST(PipelineManifest, InputAndOutputChangesRedo) {
 }
 
 TEST(PipelineManifest, AStandaloneRerunOfAnUpstreamStageInvalidatesTheLaterOnes) {
-  Fixture f;
+  ManifestFixture f;
   f.run_all(f.cfg);
   f.version = 1;
   f.run_stage("warmup", f.cfg);  // a new adapter
@@ -178,7 +178,7 @@ TEST(PipelineManifest, AStandaloneRerunOfAnUpstreamStageInvalidatesTheLaterOnes)
 }
 
 TEST(PipelineManifest, MissingUpstreamOutputNamesTheFileAndTheStage) {
-  Fixture f;
+  ManifestFixture f;
   const std::string msg = error_of<InputError>([&] { f.run_stage("score", f.cfg); });
   EXPECT_NE(msg.find(fs::absolute(f.dir.file("run/grads/domain_mean.h5")).string() + ": missing"),
             std::string::npos)
@@ -189,7 +189,7 @@ TEST(PipelineManifest, MissingUpstreamOutputNamesTheFileAndTheStage) {
 }
 
 TEST(PipelineManifest, OutputsOfAnotherModelOrAdapterAreRefused) {
-  Fixture f;
+  ManifestFixture f;
   f.run_all(f.cfg);
   config::Config other = f.cfg;
   other.model.path = f.dir.file("other");

@@ -20,11 +20,13 @@
 using namespace ntks;
 using ntks::testing::run_command;
 using ntks::testing::TempDir;
+using ntks::testing::expect_contains;
 namespace fs = std::filesystem;
+
+using ntks::testing::kPython;
 
 namespace {
 
-const std::string kPython = "/usr/bin/python3";
 constexpr std::int64_t kDim = 6;
 
 // What cli/stage_metadata writes, with `corpus` and one changeable field.
@@ -108,10 +110,6 @@ void expect_same_file(const select::Preselected& a, const select::Preselected& b
   EXPECT_EQ(a.counts, b.counts) << what;
   EXPECT_EQ(a.mean_distance, b.mean_distance) << what;
   EXPECT_EQ(a.metadata_json, b.metadata_json) << what;
-}
-
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in:\n" << text;
 }
 
 }  // namespace

@@ -33,10 +33,6 @@ Preselected sample() {
   return p;
 }
 
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
-}
-
 // A file laid out like write_preselected's, with columns the caller may spoil.
 void write_raw(const std::string& path, const Preselected& p, const std::string& format = "ntks-preselected",
                std::int64_t version = 1) {

@@ -16,6 +16,9 @@
 #include "ntks/model/decoder.h"
 #include "ntks/util/files.h"
 #include "test_util.h"
+#include "jsonl_file.h"
+
+using ntks::testing::read_jsonl;
 
 namespace {
 
@@ -65,13 +68,6 @@ struct PretrainFixture {
         launcher, NTKS_BINARY, init, tokenizer, corpus, run_dir(name), extra));
   }
 };
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> out;
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 TEST(PretrainCli, LearnsHandsOverAFolderSkipsAndResumesToTheSameBytes) {
   PretrainFixture f;

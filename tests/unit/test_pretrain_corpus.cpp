@@ -17,14 +17,14 @@ namespace cp = ntks::corpora;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
 
-const std::string kData = std::string(NTKS_SOURCE_DIR) + "/tests/data";
+const std::string kCorpusData = std::string(NTKS_SOURCE_DIR) + "/tests/data";
 
 cp::PretrainOptions fixture_options() {
   cp::PretrainOptions opt;
   opt.sources = {"fortunes", "devil", "gcide", "wordnet"};  // read in the fixed order whatever this one
-  opt.wordnet_dir = kData + "/wordnet";
-  opt.dictd_dir = kData + "/dictd";
-  opt.fortunes_dir = kData + "/fortunes";
+  opt.wordnet_dir = kCorpusData + "/wordnet";
+  opt.dictd_dir = kCorpusData + "/dictd";
+  opt.fortunes_dir = kCorpusData + "/fortunes";
   return opt;
 }
 
@@ -34,7 +34,7 @@ std::string jsonl(const cp::PretrainCorpus& c) {
   return s;
 }
 
-const cp::SourceCount& count(const cp::PretrainCorpus& c, const std::string& source) {
+const cp::SourceCount& source_count(const cp::PretrainCorpus& c, const std::string& source) {
   for (const auto& x : c.counts)
     if (x.source == source) return x;
   ADD_FAILURE() << "no count for " << source;
@@ -50,11 +50,11 @@ TEST(PretrainCorpus, ReadsEverySourceDeterministically) {
   ASSERT_EQ(c.counts.size(), 4u);
   EXPECT_EQ(c.counts[0].source, "wordnet");
   EXPECT_EQ(c.counts[3].source, "fortunes");
-  EXPECT_EQ(count(c, "wordnet").documents, 24u);
-  EXPECT_EQ(count(c, "gcide").documents, 4u);
-  EXPECT_EQ(count(c, "gcide").empty, 1u);  // afebrile: WordNet senses only
-  EXPECT_EQ(count(c, "devil").documents, 2u);
-  EXPECT_EQ(count(c, "fortunes").documents, 4u);
+  EXPECT_EQ(source_count(c, "wordnet").documents, 24u);
+  EXPECT_EQ(source_count(c, "gcide").documents, 4u);
+  EXPECT_EQ(source_count(c, "gcide").empty, 1u);  // afebrile: WordNet senses only
+  EXPECT_EQ(source_count(c, "devil").documents, 2u);
+  EXPECT_EQ(source_count(c, "fortunes").documents, 4u);
   EXPECT_EQ(c.documents.size(), 34u);
   uint64_t bytes = 0;
   for (const auto& x : c.counts) bytes += x.bytes;
@@ -99,11 +99,11 @@ TEST(PretrainCorpus, ExcludesSamplesTheirSynsetsAndGlosses) {
   // The synset itself; GCIDE's entry holding its gloss over two lines; the
   // fortune that is a sample's output.
   EXPECT_FALSE(has_id(c, "wordnet:n00000400"));
-  EXPECT_EQ(count(c, "wordnet").excluded, 1u);
+  EXPECT_EQ(source_count(c, "wordnet").excluded, 1u);
   EXPECT_FALSE(has_id(c, "gcide:Surgery"));
-  EXPECT_EQ(count(c, "gcide").excluded, 1u);
+  EXPECT_EQ(source_count(c, "gcide").excluded, 1u);
   EXPECT_FALSE(has_id(c, "fortunes:wisdom:1"));
-  EXPECT_EQ(count(c, "fortunes").excluded, 1u);
+  EXPECT_EQ(source_count(c, "fortunes").excluded, 1u);
   EXPECT_EQ(c.documents.size(), 31u);
   for (const auto& d : c.documents) {
     EXPECT_EQ(d.text.find("the branch of medical science that treats disease"), std::string::npos) << d.id;
@@ -120,7 +120,7 @@ TEST(PretrainCorpus, DuplicatesAndTheByteCap) {
   opt.fortunes_dir = dir.path().string();
   const cp::PretrainCorpus c = cp::build_pretrain_corpus(opt);
   EXPECT_EQ(c.documents.size(), 2u);
-  EXPECT_EQ(count(c, "fortunes").duplicate, 1u);
+  EXPECT_EQ(source_count(c, "fortunes").duplicate, 1u);
   EXPECT_FALSE(has_id(c, "fortunes:b:1"));  // the first one is kept
 
   cp::PretrainOptions all = fixture_options();

@@ -23,6 +23,9 @@
 #include "ntks/store/array_file.h"
 #include "ntks/util/svg_plot.h"
 #include "run_fixture.h"
+#include "test_util.h"
+
+using ntks::testing::count_of;
 
 namespace {
 
@@ -51,7 +54,7 @@ std::string pool_text(const std::string& prefix, int n, int topic_offset) {
   return out;
 }
 
-std::vector<std::string> lines_of(const std::string& path) {
+std::vector<std::string> nonempty_lines(const std::string& path) {
   std::vector<std::string> out;
   std::istringstream in(read_file(path));
   for (std::string line; std::getline(in, line);)
@@ -69,28 +72,28 @@ std::string section(const std::string& html, const std::string& id) {
 // Nothing that would load from elsewhere: the only "http" is the SVG namespace.
 void expect_self_contained(const std::string& html) {
   EXPECT_EQ(html.find("https://"), std::string::npos);
-  EXPECT_EQ(count(html, "http://"), count(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_EQ(count_of(html, "http://"), count_of(html, "xmlns=\"http://www.w3.org/2000/svg\""));
   for (const char* bad : {"src=\"http", "href=\"http", "src='http", "href='http", "src=\"//", "href=\"//", "<script",
                           "<link", "<iframe", "<img", "@import", "url("})
     EXPECT_EQ(html.find(bad), std::string::npos) << bad;
 }
 
-struct Selected {
+struct ReportSelected {
   std::string id;
   double score = 0;
   int64_t rank = 0;
 };
 
 // The selected rows of RUN/select/scores.h5, best first.
-std::vector<Selected> read_selected(const std::string& run) {
+std::vector<ReportSelected> read_selected(const std::string& run) {
   const store::ArrayFileReader r(run + "/select/scores.h5");
   const auto ids = r.read_strings("ids");
   const auto scores = r.read_double("scores");
   const auto rank = r.read_int64("rank");
-  std::vector<Selected> out;
+  std::vector<ReportSelected> out;
   for (size_t i = 0; i < ids.size(); ++i)
     if (rank[i] > 0) out.push_back({ids[i], scores[i], rank[i]});
-  std::sort(out.begin(), out.end(), [](const Selected& a, const Selected& b) { return a.rank < b.rank; });
+  std::sort(out.begin(), out.end(), [](const ReportSelected& a, const ReportSelected& b) { return a.rank < b.rank; });
   return out;
 }
 
@@ -149,17 +152,17 @@ TEST_F(ReportCli, RunWritesThePageWithEverySectionAndTheRunsOwnNumbers) {
 
   // Scores: 6 selected of the pre-selected (those with at least one vote:
   // at most preselect.size 12), which are the scored ones.
-  const std::vector<Selected> sel = read_selected(run_);
+  const std::vector<ReportSelected> sel = read_selected(run_);
   ASSERT_EQ(sel.size(), 6u);
-  const size_t pre = lines_of(run_ + "/preselect/preselected_ids.txt").size();
+  const size_t pre = nonempty_lines(run_ + "/preselect/preselected_ids.txt").size();
   ASSERT_GE(pre, 6u);
   EXPECT_NE(html.find(fmt::format("<b>6</b> selected of {} scored", pre)), std::string::npos);
   const std::string scores = section(html, "scores");
   EXPECT_NE(scores.find(fmt::format("{} candidates scored", pre)), std::string::npos) << scores;
-  EXPECT_EQ(count(scores, "<svg"), 1u);
+  EXPECT_EQ(count_of(scores, "<svg"), 1u);
   EXPECT_EQ(scores.find("not available"), std::string::npos) << scores;
   double lo = sel[0].score;
-  for (const Selected& s : sel) lo = std::min(lo, s.score);
+  for (const ReportSelected& s : sel) lo = std::min(lo, s.score);
   EXPECT_NE(scores.find(fmt::format("<td>selected</td><td class=\"num\">6</td><td class=\"num\">{:.6g}</td>", lo)),
             std::string::npos)
       << scores;
@@ -170,7 +173,7 @@ TEST_F(ReportCli, RunWritesThePageWithEverySectionAndTheRunsOwnNumbers) {
             std::string::npos)
       << knn;
   EXPECT_NE(knn.find("5 nearest"), std::string::npos);
-  EXPECT_EQ(count(knn, "<svg"), 1u);
+  EXPECT_EQ(count_of(knn, "<svg"), 1u);
 
   // Composition: one file, every selected from it; labels against the pool.
   const std::string comp = section(html, "composition");
@@ -180,11 +183,11 @@ TEST_F(ReportCli, RunWritesThePageWithEverySectionAndTheRunsOwnNumbers) {
             std::string::npos)
       << comp;
   std::map<std::string, int> topic_of_id, selected_by_topic;
-  for (const std::string& line : lines_of(pool_)) {
+  for (const std::string& line : nonempty_lines(pool_)) {
     const auto j = nlohmann::json::parse(line);
     topic_of_id[j["id"]] = static_cast<int>(std::find(kTopics.begin(), kTopics.end(), j["topic"]) - kTopics.begin());
   }
-  const std::vector<std::string> ids = lines_of(run_ + "/select/selected_ids.txt");
+  const std::vector<std::string> ids = nonempty_lines(run_ + "/select/selected_ids.txt");
   ASSERT_EQ(ids.size(), 6u);
   EXPECT_EQ(ids[0], sel[0].id);
   for (const std::string& id : ids) ++selected_by_topic[kTopics[static_cast<size_t>(topic_of_id.at(id))]];
@@ -203,10 +206,10 @@ TEST_F(ReportCli, RunWritesThePageWithEverySectionAndTheRunsOwnNumbers) {
 
   // Map: one scatter with the four groups.
   const std::string map = section(html, "map");
-  EXPECT_EQ(count(map, "<svg"), 1u);
+  EXPECT_EQ(count_of(map, "<svg"), 1u);
   for (const char* g : {"candidates (30)", "pre-selected", "domain", "selected"})
     EXPECT_NE(map.find(std::string(">") + g + "</text>"), std::string::npos) << g;
-  EXPECT_EQ(count(map, "<circle"), 30u + pre + 6 + 6);
+  EXPECT_EQ(count_of(map, "<circle"), 30u + pre + 6 + 6);
   EXPECT_NE(map.find(fmt::format("#1 {} (", sel[0].id)), std::string::npos);  // hover text of the best
 
   // Samples: the best one with its score, its text escaped.
@@ -296,7 +299,7 @@ TEST_F(ReportCli, HeadlessChromiumRendersThePlotsWithoutConsoleMessages) {
   EXPECT_NE(dom.output.find(":CONSOLE"), std::string::npos);
   for (const char* id : {"stages", "scores", "knn", "composition", "map", "samples", "diagnostics"})
     EXPECT_NE(dom.output.find(fmt::format("<section id=\"{}\">", id)), std::string::npos) << id;
-  EXPECT_EQ(count(dom.output, "<svg"), 3u);
+  EXPECT_EQ(count_of(dom.output, "<svg"), 3u);
 }
 
 TEST(ReportCliEarly, ARunStoppedAfterEmbedSaysWhatIsNotAvailable) {
@@ -318,8 +321,8 @@ TEST(ReportCliEarly, ARunStoppedAfterEmbedSaysWhatIsNotAvailable) {
   EXPECT_NE(section(html, "knn").find("preselected.h5 is missing"), std::string::npos);
   // The map has the embeddings already: candidates and domain, no selection.
   const std::string map = section(html, "map");
-  EXPECT_EQ(count(map, "<svg"), 1u);
-  EXPECT_EQ(count(map, "<circle"), 30u + 6);
+  EXPECT_EQ(count_of(map, "<svg"), 1u);
+  EXPECT_EQ(count_of(map, "<circle"), 30u + 6);
   EXPECT_NE(map.find("not available: the selected points"), std::string::npos);
 }
 
@@ -336,8 +339,8 @@ TEST(ReportCliMethods, KnnOnTwoFilesCountsEachFileAndSaysThereAreNoNtkScores) {
   EXPECT_NE(section(html, "scores").find("not available: NTK scores: select.method is knn"), std::string::npos);
   EXPECT_NE(html.find("select.method <b>knn</b>"), std::string::npos);
   std::map<char, int> pre, sel;
-  for (const std::string& id : lines_of(run + "/preselect/preselected_ids.txt")) ++pre[id[0]];
-  for (const std::string& id : lines_of(run + "/select/selected_ids.txt")) ++sel[id[0]];
+  for (const std::string& id : nonempty_lines(run + "/preselect/preselected_ids.txt")) ++pre[id[0]];
+  for (const std::string& id : nonempty_lines(run + "/select/selected_ids.txt")) ++sel[id[0]];
   const std::string comp = section(html, "composition");
   for (const auto& [file, prefix, n] : {std::tuple{pool, 'p', 30}, std::tuple{extra, 'z', 10}})
     EXPECT_NE(comp.find(fmt::format("<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "

@@ -26,7 +26,7 @@ store::FeatureFileSpec spec_with(const std::string& metadata, int64_t dim = 3) {
 }
 
 // A complete file whose row i is (key_base + i) * [1, 2, 3] with key key_base + i.
-std::string write_file(const TempDir& dir, const std::string& name, const store::FeatureFileSpec& spec,
+std::string write_bytes(const TempDir& dir, const std::string& name, const store::FeatureFileSpec& spec,
                        uint64_t key_base, int64_t rows) {
   const std::string path = dir.file(name);
   auto w = store::FeatureWriter::create(path, spec);
@@ -60,10 +60,10 @@ TEST(RowReuse, IdentityLeavesOutTheCorpusAndTheRecordList) {
 
 TEST(RowReuse, FindsRowsByKeyOnlyInFilesMadeTheSameWay) {
   TempDir dir;
-  const std::string same = write_file(dir, "same.h5", spec_with(kMeta), 100, 10);
-  const std::string other = write_file(
+  const std::string same = write_bytes(dir, "same.h5", spec_with(kMeta), 100, 10);
+  const std::string other = write_bytes(
       dir, "other.h5", spec_with(R"({"adapter": "bb", "corpus": [], "stage": {"name": "grads", "dim": 3}})"), 200, 4);
-  const std::string wider = write_file(dir, "wider.h5", spec_with(kMeta, 4), 300, 4);
+  const std::string wider = write_bytes(dir, "wider.h5", spec_with(kMeta, 4), 300, 4);
   const std::string junk = dir.write("junk.h5", "not hdf5");
   const auto want = spec_with(R"({"adapter": "aa", "corpus": ["/grown.jsonl"], "stage": {"name": "grads", "dim": 3}})");
   const auto reuse = features::RowReuse::open({same, other, wider, junk}, want);
@@ -102,7 +102,7 @@ TEST(RowReuse, TheReusedCountIsKeptAcrossAResume) {
   EXPECT_EQ(r.rows(), 4);
   EXPECT_EQ(r.reused_rows(), 3);
   // Files without the attribute (every file written before it) count 0.
-  const store::FeatureReader plain(write_file(dir, "plain.h5", spec, 1, 2));
+  const store::FeatureReader plain(write_bytes(dir, "plain.h5", spec, 1, 2));
   EXPECT_EQ(plain.reused_rows(), 0);
 }
 

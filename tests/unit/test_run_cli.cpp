@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "run_fixture.h"
+#include "test_util.h"
+
+using ntks::testing::count_of;
 
 namespace {
 
@@ -28,7 +31,7 @@ TEST(RunCli, FullRunThenARerunSkipsEveryStageAndChangesNothing) {
   const std::string run = f.run_dir("a");
   for (const auto& s : kStages) EXPECT_TRUE(fs::exists(run + "/" + s + "/manifest.json")) << s;
   // one summary: every stage ran, counts, where the selection is
-  EXPECT_EQ(count(first.output, "run: complete"), 1u) << first.output;
+  EXPECT_EQ(count_of(first.output, "run: complete"), 1u) << first.output;
   EXPECT_NE(first.output.find("6 stage(s) ran, 0 up to date"), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("preselected 12"), std::string::npos) << first.output;
   EXPECT_NE(first.output.find("selected 6"), std::string::npos) << first.output;
@@ -40,7 +43,7 @@ TEST(RunCli, FullRunThenARerunSkipsEveryStageAndChangesNothing) {
   const auto grads = nlohmann::json::parse(read_file(run + "/grads/manifest.json"));
   EXPECT_EQ(grads["counts"]["candidates"], 12);  // the pre-selected ones only
   EXPECT_EQ(grads["counts"]["domain"], 6);
-  EXPECT_EQ(count(read_file(run + "/select/selected_ids.txt"), "\n"), 6u);
+  EXPECT_EQ(count_of(read_file(run + "/select/selected_ids.txt"), "\n"), 6u);
   const Selection a = selection(run);
   const auto mtime = fs::last_write_time(run + "/select/selected.jsonl");
 
@@ -57,7 +60,7 @@ TEST(RunCli, FullRunThenARerunSkipsEveryStageAndChangesNothing) {
   ASSERT_EQ(size.status, 0) << size.output;
   EXPECT_NE(size.output.find("score: up to date, skipped"), std::string::npos) << size.output;
   EXPECT_NE(size.output.find("select: running (config select.size: 6 -> 4)"), std::string::npos) << size.output;
-  EXPECT_EQ(count(read_file(run + "/select/selected_ids.txt"), "\n"), 4u);
+  EXPECT_EQ(count_of(read_file(run + "/select/selected_ids.txt"), "\n"), 4u);
   auto from = f.ntks("a", "run --from grads");
   ASSERT_EQ(from.status, 0) << from.output;
   EXPECT_NE(from.output.find("preselect: up to date, skipped"), std::string::npos) << from.output;
@@ -118,7 +121,7 @@ void same_selection_on(int np, int rerun_np) {
   const Selection a = selection(f.run_dir("np1"));
   auto r = f.ntks("many", "run", fmt::format("mpirun --oversubscribe -np {}", np));
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(count(r.output, "run: complete"), 1u) << r.output;  // rank 0 alone prints the summary
+  EXPECT_EQ(count_of(r.output, "run: complete"), 1u) << r.output;  // rank 0 alone prints the summary
   const Selection b = selection(f.run_dir("many"));
   EXPECT_EQ(a.ids, b.ids) << np << " ranks";
   EXPECT_EQ(a.jsonl, b.jsonl) << np << " ranks";

@@ -17,6 +17,7 @@ namespace {
 
 using namespace ntks;
 using namespace ntks::testing::run;
+using ntks::testing::count_of;
 namespace fs = std::filesystem;
 
 constexpr int kCandidates = 30, kDomain = 6, kPreselected = 12;  // the RunFixture's
@@ -59,7 +60,7 @@ void dry_run_on(int np) {
   const std::string prefix = np > 1 ? fmt::format("mpirun --oversubscribe -np {}", np) : "";
   auto r = f.ntks("d", "run --dry-run --dry-run-samples 8", prefix);
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(count(r.output, "run --dry-run: forecast for 30 candidates and 6 domain samples"), 1u) << r.output;
+  EXPECT_EQ(count_of(r.output, "run --dry-run: forecast for 30 candidates and 6 domain samples"), 1u) << r.output;
   const std::string run = f.run_dir("d");
   std::vector<std::string> entries;
   for (const auto& e : fs::directory_iterator(run)) entries.push_back(e.path().filename().string());
@@ -111,10 +112,10 @@ TEST(RunForecast, EmbedAndGradsForecastTheWholeStageAfterTheirFirstBlock) {
   RunFixture f;  // store.block_rows 4: 30 candidates are 8 blocks, the 12 pre-selected 3
   auto r = f.ntks("a", "run");
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(count(r.output, "embed candidates: first block"), 1u) << r.output;
+  EXPECT_EQ(count_of(r.output, "embed candidates: first block"), 1u) << r.output;
   EXPECT_NE(r.output.find("for this shard's 26 records left"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("for all 30 records on 1 shard(s)"), std::string::npos) << r.output;
-  EXPECT_EQ(count(r.output, "grads candidates: first block"), 1u) << r.output;
+  EXPECT_EQ(count_of(r.output, "grads candidates: first block"), 1u) << r.output;
   EXPECT_NE(r.output.find("for all 12 records on 1 shard(s)"), std::string::npos) << r.output;
   for (const auto& [stage, samples] : {std::pair{"embed", kCandidates}, std::pair{"grads", kPreselected}}) {
     const auto j = nlohmann::json::parse(read_file(f.run_dir("a") + "/forecast/" + stage + ".json"));

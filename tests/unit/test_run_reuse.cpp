@@ -27,7 +27,7 @@ nlohmann::json counts(const std::string& run, const std::string& stage) {
   return nlohmann::json::parse(read_file(run + "/" + stage + "/manifest.json"))["counts"];
 }
 
-std::set<std::string> lines_of(const std::string& path) {
+std::set<std::string> line_set(const std::string& path) {
   std::set<std::string> out;
   for (const std::string& l : split(read_file(path), '\n'))
     if (!l.empty()) out.insert(l);
@@ -60,8 +60,8 @@ TEST(RunReuse, AGrownCorpusComputesOnlyTheNewSamplesAndSelectsAsAFreshRun) {
   EXPECT_EQ(embed["reused"], 36) << embed.dump();
   EXPECT_NE(b.output.find("computed 10, reused 36"), std::string::npos) << b.output;  // the summary says it too
   // grads: the domain set and the candidates pre-selected before are copied.
-  const auto pre_a = lines_of(f.run_dir("a") + "/preselect/preselected_ids.txt");
-  const auto pre_b = lines_of(f.run_dir("b") + "/preselect/preselected_ids.txt");
+  const auto pre_a = line_set(f.run_dir("a") + "/preselect/preselected_ids.txt");
+  const auto pre_b = line_set(f.run_dir("b") + "/preselect/preselected_ids.txt");
   const auto kept = static_cast<int64_t>(std::count_if(pre_b.begin(), pre_b.end(),
                                                        [&](const std::string& id) { return pre_a.count(id) > 0; }));
   const auto grads = counts(f.run_dir("b"), "grads");

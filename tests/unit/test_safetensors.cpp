@@ -20,6 +20,7 @@
 
 #include "ntks/model/safetensors.h"
 #include "ntks/util/error.h"
+#include "ntks/util/files.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -31,12 +32,9 @@ using ntks::model::TensorView;
 using ntks::model::WeightStore;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
+using ntks::testing::expect_contains;
 
 namespace {
-
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
-}
 
 template <class T>
 std::string bytes_of(const std::vector<T>& values) {
@@ -63,12 +61,7 @@ std::string view_bytes(const TensorView& v) {
   return std::string(static_cast<const char*>(v.data), v.nbytes);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
+void write_raw(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
@@ -83,7 +76,7 @@ std::string raw_safetensors(const std::string& header, const std::string& data =
   return raw_safetensors(header, data, header.size());
 }
 
-std::string open_error(const std::string& path) {
+std::string safetensors_open_error(const std::string& path) {
   return error_of<InputError>([&] { SafetensorsFile::open(path); });
 }
 
@@ -178,7 +171,7 @@ TEST(SafetensorsRoundTrip, LayoutIsAlignedAndInGivenOrder) {
                                             make_tensor("a_second", StDType::F32, {2})};
   const std::string path = dir.file("x.safetensors");
   ntks::model::write_safetensors(path, tensors);
-  const std::string raw = read_file(path);
+  const std::string raw = ntks::read_file(path);
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(raw[i]);
   EXPECT_EQ(n % 8, 0u);
@@ -271,7 +264,7 @@ TEST(WeightStore, ThreeShardsThroughIndex) {
                                           "model-00003-of-00003.safetensors"};
   std::uint64_t total = 0;
   for (const auto& t : tensors) total += t.bytes.size();
-  const auto index = nlohmann::json::parse(read_file(dir.file("model.safetensors.index.json")));
+  const auto index = nlohmann::json::parse(ntks::read_file(dir.file("model.safetensors.index.json")));
   EXPECT_EQ(index["metadata"]["total_size"], total);
   ASSERT_EQ(index["weight_map"].size(), tensors.size());
 
@@ -344,12 +337,12 @@ class WeightStoreIndexErrors : public ::testing::Test {
  protected:
   void SetUp() override {
     ntks::model::write_checkpoint(dir_.path().string(), sample_tensors(), 3);
-    index_ = nlohmann::json::parse(read_file(index_path_));
+    index_ = nlohmann::json::parse(ntks::read_file(index_path_));
   }
-  std::string open_error() {
+  std::string safetensors_open_error() {
     return error_of<InputError>([&] { WeightStore::open(dir_.path().string()); });
   }
-  void write_index(const nlohmann::json& j) { write_file(index_path_, j.dump()); }
+  void write_index(const nlohmann::json& j) { write_raw(index_path_, j.dump()); }
   TempDir dir_;
   std::string index_path_ = dir_.file("model.safetensors.index.json");
   nlohmann::json index_;
@@ -362,7 +355,7 @@ TEST_F(WeightStoreIndexErrors, MissingShard) {
     if (s == shard && first_tensor.empty()) first_tensor = t;
   }
   fs::remove(dir_.file(shard));
-  const std::string err = open_error();
+  const std::string err = safetensors_open_error();
   expect_contains(err, index_path_);
   expect_contains(err, "'" + first_tensor + "'");
   expect_contains(err, shard);
@@ -372,7 +365,7 @@ TEST_F(WeightStoreIndexErrors, MissingShard) {
 TEST_F(WeightStoreIndexErrors, TensorMissingInShard) {
   index_["weight_map"]["model.ghost.weight"] = "model-00001-of-00003.safetensors";
   write_index(index_);
-  const std::string err = open_error();
+  const std::string err = safetensors_open_error();
   EXPECT_EQ(err, index_path_ + ": tensor 'model.ghost.weight' is assigned to shard "
                                "'model-00001-of-00003.safetensors', which does not contain it");
 }
@@ -380,7 +373,7 @@ TEST_F(WeightStoreIndexErrors, TensorMissingInShard) {
 TEST_F(WeightStoreIndexErrors, TensorAssignedToTheWrongShard) {
   index_["weight_map"]["embed.weight"] = "model-00003-of-00003.safetensors";
   write_index(index_);
-  const std::string err = open_error();
+  const std::string err = safetensors_open_error();
   expect_contains(err, "'embed.weight'");
   expect_contains(err, "model-00003-of-00003.safetensors");
 }
@@ -389,8 +382,8 @@ TEST_F(WeightStoreIndexErrors, TensorListedTwice) {
   const std::string text =
       R"({"metadata": {}, "weight_map": {"embed.weight": "model-00001-of-00003.safetensors",
           "embed.weight": "model-00002-of-00003.safetensors"}})";
-  write_file(index_path_, text);
-  const std::string err = open_error();
+  write_raw(index_path_, text);
+  const std::string err = safetensors_open_error();
   expect_contains(err, index_path_);
   expect_contains(err, "'embed.weight' twice");
 }
@@ -402,32 +395,32 @@ TEST_F(WeightStoreIndexErrors, TensorStoredInTwoShards) {
   index_["weight_map"] = {{"embed.weight", "model-00001-of-00003.safetensors"},
                           {"extra", "model-00002-of-00003.safetensors"}};
   write_index(index_);
-  const std::string err = open_error();
+  const std::string err = safetensors_open_error();
   expect_contains(err, "'embed.weight' is stored in two shards");
 }
 
 TEST_F(WeightStoreIndexErrors, MalformedIndex) {
-  write_file(index_path_, "{\"weight_map\": ");
-  expect_contains(open_error(), index_path_ + ": index is not valid JSON");
-  write_file(index_path_, "[1, 2]");
-  expect_contains(open_error(), "expected an object");
+  write_raw(index_path_, "{\"weight_map\": ");
+  expect_contains(safetensors_open_error(), index_path_ + ": index is not valid JSON");
+  write_raw(index_path_, "[1, 2]");
+  expect_contains(safetensors_open_error(), "expected an object");
   write_index({{"metadata", {}}});
-  expect_contains(open_error(), "'weight_map' is missing");
+  expect_contains(safetensors_open_error(), "'weight_map' is missing");
   write_index({{"weight_map", nlohmann::json::object()}});
-  expect_contains(open_error(), "lists no tensors");
+  expect_contains(safetensors_open_error(), "lists no tensors");
   write_index({{"weight_map", {{"a", 3}}}});
-  expect_contains(open_error(), "tensor 'a' is assigned to 3");
+  expect_contains(safetensors_open_error(), "tensor 'a' is assigned to 3");
   write_index({{"weight_map", {{"a", "../model-00001-of-00003.safetensors"}}}});
-  expect_contains(open_error(), "not a file name inside the checkpoint folder");
+  expect_contains(safetensors_open_error(), "not a file name inside the checkpoint folder");
   write_index({{"weight_map", {{"a", "/etc/passwd"}}}});
-  expect_contains(open_error(), "not a file name inside the checkpoint folder");
+  expect_contains(safetensors_open_error(), "not a file name inside the checkpoint folder");
 }
 
 TEST_F(WeightStoreIndexErrors, CorruptShardIsNamed) {
   const std::string shard = dir_.file("model-00003-of-00003.safetensors");
-  const std::string raw = read_file(shard);
-  write_file(shard, raw.substr(0, raw.size() - 3));
-  const std::string err = open_error();
+  const std::string raw = ntks::read_file(shard);
+  write_raw(shard, raw.substr(0, raw.size() - 3));
+  const std::string err = safetensors_open_error();
   expect_contains(err, shard);
   expect_contains(err, "reach past");
 }
@@ -437,7 +430,7 @@ TEST_F(WeightStoreIndexErrors, CorruptShardIsNamed) {
 class SafetensorsCorrupt : public ::testing::Test {
  protected:
   std::string write(const std::string& bytes) {
-    write_file(path_, bytes);
+    write_raw(path_, bytes);
     return path_;
   }
   TempDir dir_;
@@ -445,14 +438,14 @@ class SafetensorsCorrupt : public ::testing::Test {
 };
 
 TEST_F(SafetensorsCorrupt, MissingOrNotAFile) {
-  expect_contains(open_error(dir_.file("none.safetensors")), dir_.file("none.safetensors") + ": cannot open");
+  expect_contains(safetensors_open_error(dir_.file("none.safetensors")), dir_.file("none.safetensors") + ": cannot open");
   fs::create_directory(dir_.file("d.safetensors"));
-  expect_contains(open_error(dir_.file("d.safetensors")), "not a regular file");
+  expect_contains(safetensors_open_error(dir_.file("d.safetensors")), "not a regular file");
 }
 
 TEST_F(SafetensorsCorrupt, TooShort) {
   for (int n : {0, 1, 7}) {
-    const std::string err = open_error(write(std::string(static_cast<std::size_t>(n), '\0')));
+    const std::string err = safetensors_open_error(write(std::string(static_cast<std::size_t>(n), '\0')));
     EXPECT_EQ(err, fmt::format("{}: {} bytes, too short for a safetensors file (the header length "
                                "alone takes 8)", path_, n));
   }
@@ -460,10 +453,10 @@ TEST_F(SafetensorsCorrupt, TooShort) {
 
 TEST_F(SafetensorsCorrupt, HeaderLengthBeyondFile) {
   const std::string header = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
-  std::string err = open_error(write(raw_safetensors(header, "abcd", header.size() + 5)));
+  std::string err = safetensors_open_error(write(raw_safetensors(header, "abcd", header.size() + 5)));
   expect_contains(err, path_ + ": header length " + std::to_string(header.size() + 5));
   expect_contains(err, "reaches past the end");
-  err = open_error(write(raw_safetensors(header, "abcd", ~std::uint64_t{0})));
+  err = safetensors_open_error(write(raw_safetensors(header, "abcd", ~std::uint64_t{0})));
   expect_contains(err, "header length 18446744073709551615");
 }
 
@@ -475,101 +468,101 @@ TEST_F(SafetensorsCorrupt, HeaderLengthOverLimit) {
     out << len;
   }
   fs::resize_file(path_, 100'000'100);
-  const std::string err = open_error(path_);
+  const std::string err = safetensors_open_error(path_);
   expect_contains(err, "header length 100000001 exceeds the 100000000-byte limit");
 }
 
 TEST_F(SafetensorsCorrupt, HeaderNotJson) {
-  expect_contains(open_error(write(raw_safetensors("{\"a\": [1, 2"))), path_ + ": header is not valid JSON");
-  expect_contains(open_error(write(raw_safetensors(""))), "header is not valid JSON");
-  expect_contains(open_error(write(raw_safetensors("\xff\xfe{}"))), "header is not valid JSON");
-  expect_contains(open_error(write(raw_safetensors("[1, 2]"))), "header is a JSON array, expected an object");
-  expect_contains(open_error(write(raw_safetensors(std::string(64, '[') + std::string(64, ']')))),
+  expect_contains(safetensors_open_error(write(raw_safetensors("{\"a\": [1, 2"))), path_ + ": header is not valid JSON");
+  expect_contains(safetensors_open_error(write(raw_safetensors(""))), "header is not valid JSON");
+  expect_contains(safetensors_open_error(write(raw_safetensors("\xff\xfe{}"))), "header is not valid JSON");
+  expect_contains(safetensors_open_error(write(raw_safetensors("[1, 2]"))), "header is a JSON array, expected an object");
+  expect_contains(safetensors_open_error(write(raw_safetensors(std::string(64, '[') + std::string(64, ']')))),
                   "nests deeper");
-  expect_contains(open_error(write(raw_safetensors(R"({"a": {"shape": [[[[1]]]]}})"))), "nests deeper");
+  expect_contains(safetensors_open_error(write(raw_safetensors(R"({"a": {"shape": [[[[1]]]]}})"))), "nests deeper");
 }
 
 TEST_F(SafetensorsCorrupt, UnknownDType) {
-  const std::string err = open_error(
+  const std::string err = safetensors_open_error(
       write(raw_safetensors(R"({"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", "xy")));
   expect_contains(err, path_ + ": tensor 'w': dtype 'F8_E4M3' is not supported");
   expect_contains(
-      open_error(write(raw_safetensors(R"({"w":{"dtype":7,"shape":[2],"data_offsets":[0,2]}})", "xy"))),
+      safetensors_open_error(write(raw_safetensors(R"({"w":{"dtype":7,"shape":[2],"data_offsets":[0,2]}})", "xy"))),
       "tensor 'w': 'dtype' is missing or not a string");
 }
 
 TEST_F(SafetensorsCorrupt, OffsetsOutOfRange) {
-  std::string err = open_error(
+  std::string err = safetensors_open_error(
       write(raw_safetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "1234")));
   EXPECT_EQ(err, path_ + ": tensor 'w': data_offsets [0, 8] reach past the 4 data bytes of the "
                          "file (truncated?)");
-  err = open_error(
+  err = safetensors_open_error(
       write(raw_safetensors(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}})", "12345678")));
   expect_contains(err, "data_offsets [8, 4] end before they begin");
-  err = open_error(write(raw_safetensors(
+  err = safetensors_open_error(write(raw_safetensors(
       R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[18446744073709551612,18446744073709551615]}})",
       "1234")));
   expect_contains(err, "reach past");
   for (const char* offsets : {"[0]", "[0,4,8]", "[-4,0]", "[0,4.5]", "\"0,4\"", "null"}) {
-    err = open_error(write(raw_safetensors(
+    err = safetensors_open_error(write(raw_safetensors(
         fmt::format(R"({{"w":{{"dtype":"F32","shape":[1],"data_offsets":{}}}}})", offsets), "1234")));
     expect_contains(err, "tensor 'w': 'data_offsets' is");
   }
-  err = open_error(write(raw_safetensors(R"({"w":{"dtype":"F32","shape":[1]}})", "1234")));
+  err = safetensors_open_error(write(raw_safetensors(R"({"w":{"dtype":"F32","shape":[1]}})", "1234")));
   expect_contains(err, "'data_offsets' is missing");
 }
 
 TEST_F(SafetensorsCorrupt, ByteLengthMismatch) {
   const std::string header =
       R"({"model.layers.0.self_attn.q_proj.weight":{"dtype":"BF16","shape":[8,8],"data_offsets":[0,100]}})";
-  const std::string err = open_error(write(raw_safetensors(header, std::string(128, 'x'))));
+  const std::string err = safetensors_open_error(write(raw_safetensors(header, std::string(128, 'x'))));
   EXPECT_EQ(err, path_ + ": tensor 'model.layers.0.self_attn.q_proj.weight': data_offsets [0, 100] "
                          "hold 100 bytes but BF16 [8, 8] needs 128");
   // a scalar needs one element, a zero-size tensor none
   expect_contains(
-      open_error(write(raw_safetensors(R"({"s":{"dtype":"I64","shape":[],"data_offsets":[0,0]}})"))),
+      safetensors_open_error(write(raw_safetensors(R"({"s":{"dtype":"I64","shape":[],"data_offsets":[0,0]}})"))),
       "hold 0 bytes but I64 [] needs 8");
   expect_contains(
-      open_error(write(raw_safetensors(R"({"z":{"dtype":"F32","shape":[0,3],"data_offsets":[0,4]}})", "1234"))),
+      safetensors_open_error(write(raw_safetensors(R"({"z":{"dtype":"F32","shape":[0,3],"data_offsets":[0,4]}})", "1234"))),
       "hold 4 bytes but F32 [0, 3] needs 0");
 }
 
 TEST_F(SafetensorsCorrupt, ShapeOverflowAndHugeZeroSize) {
-  const std::string err = open_error(write(raw_safetensors(
+  const std::string err = safetensors_open_error(write(raw_safetensors(
       R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})")));
   expect_contains(err, "tensor 'w': F32 [4611686018427387904, 4] is too large to address");
   // a zero dimension makes any other dimension harmless
   auto file = SafetensorsFile::open(write(raw_safetensors(
       R"({"w":{"dtype":"F32","shape":[0,9223372036854775807],"data_offsets":[0,0]}})")));
   EXPECT_EQ(file->get("w").nbytes, 0u);
-  expect_contains(open_error(write(raw_safetensors(
+  expect_contains(safetensors_open_error(write(raw_safetensors(
                       R"({"w":{"dtype":"F32","shape":[9223372036854775808],"data_offsets":[0,0]}})"))),
                   "expected non-negative integers");
 }
 
 TEST_F(SafetensorsCorrupt, NegativeOrMalformedShape) {
-  std::string err = open_error(
+  std::string err = safetensors_open_error(
       write(raw_safetensors(R"({"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,0]}})")));
   EXPECT_EQ(err, path_ + ": tensor 'w': shape [-1,4] has -1, expected non-negative integers");
   for (const char* shape : {"[2.5]", "[\"2\"]", "[null]", "[[2]]"}) {
-    err = open_error(write(raw_safetensors(
+    err = safetensors_open_error(write(raw_safetensors(
         fmt::format(R"({{"w":{{"dtype":"F32","shape":{},"data_offsets":[0,8]}}}})", shape), "12345678")));
     expect_contains(err, "tensor 'w': shape");
   }
-  err = open_error(write(raw_safetensors(R"({"w":{"dtype":"F32","shape":3,"data_offsets":[0,4]}})", "1234")));
+  err = safetensors_open_error(write(raw_safetensors(R"({"w":{"dtype":"F32","shape":3,"data_offsets":[0,4]}})", "1234")));
   expect_contains(err, "'shape' is missing or not an array");
-  err = open_error(write(raw_safetensors(R"({"w":[1,2]})")));
+  err = safetensors_open_error(write(raw_safetensors(R"({"w":[1,2]})")));
   expect_contains(err, "tensor 'w': header entry is array");
 }
 
 TEST_F(SafetensorsCorrupt, OverlappingTensors) {
-  const std::string err = open_error(write(raw_safetensors(
+  const std::string err = safetensors_open_error(write(raw_safetensors(
       R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
       std::string(12, 'x'))));
   EXPECT_EQ(err, path_ + ": tensors 'a' [0, 8] and 'b' [4, 12] overlap");
   // identical ranges overlap too; empty tensors sit anywhere
-  expect_contains(open_error(write(raw_safetensors(
+  expect_contains(safetensors_open_error(write(raw_safetensors(
                       R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
                       R"("b":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})",
                       "1234"))),
@@ -582,7 +575,7 @@ TEST_F(SafetensorsCorrupt, OverlappingTensors) {
 }
 
 TEST_F(SafetensorsCorrupt, DuplicateTensor) {
-  const std::string err = open_error(write(raw_safetensors(
+  const std::string err = safetensors_open_error(write(raw_safetensors(
       R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
       R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
       "12345678")));
@@ -590,9 +583,9 @@ TEST_F(SafetensorsCorrupt, DuplicateTensor) {
 }
 
 TEST_F(SafetensorsCorrupt, BadMetadata) {
-  std::string err = open_error(write(raw_safetensors(R"({"__metadata__":{"format":1}})")));
+  std::string err = safetensors_open_error(write(raw_safetensors(R"({"__metadata__":{"format":1}})")));
   EXPECT_EQ(err, path_ + ": '__metadata__' value of 'format' is 1, expected a string");
-  err = open_error(write(raw_safetensors(R"({"__metadata__":["pt"]})")));
+  err = safetensors_open_error(write(raw_safetensors(R"({"__metadata__":["pt"]})")));
   expect_contains(err, "'__metadata__' is array, expected a map of strings");
   auto ok = SafetensorsFile::open(write(raw_safetensors(R"({"__metadata__":{"format":"pt"}}   )")));
   EXPECT_EQ(ok->metadata().at("format"), "pt");
@@ -605,7 +598,7 @@ std::string small_file(const TempDir& dir) {
                                  {make_tensor("a", StDType::F32, {2, 2}), make_tensor("b", StDType::BF16, {3}),
                                   make_tensor("c", StDType::I64, {}), make_tensor("d", StDType::F16, {0})},
                                  {{"k", "v"}});
-  return read_file(path);
+  return ntks::read_file(path);
 }
 
 // Truncating a valid file anywhere gives an InputError naming it.
@@ -614,7 +607,7 @@ TEST_F(SafetensorsCorrupt, TruncatedAtEveryLength) {
   write(raw);
   for (std::size_t n = raw.size(); n-- > 0;) {
     fs::resize_file(path_, n);
-    const std::string err = open_error(path_);
+    const std::string err = safetensors_open_error(path_);
     ASSERT_NE(err.find(path_), std::string::npos) << "length " << n << ": " << err;
   }
   EXPECT_NO_THROW(SafetensorsFile::open(write(raw)));

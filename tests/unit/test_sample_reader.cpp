@@ -16,6 +16,9 @@
 #include "ntks/util/files.h"
 #include "ntks/util/strings.h"
 #include "test_util.h"
+#include "jsonl_file.h"
+
+using ntks::testing::read_jsonl;
 
 namespace {
 
@@ -41,27 +44,20 @@ const char* const kCorpus =
     R"({"ids": [1, 999], "response_mask": [0, 1]})"
     "\n";
 
-struct Fixture {
+struct ReaderFixture {
   TempDir dir;
   std::string corpus = dir.write("corpus.jsonl", kCorpus);
   tokenizer::Tokenizer tok = ntks::testing::byte_tokenizer();
   config::Config cfg;
-  Fixture() {
+  ReaderFixture() {
     cfg.model.chat_template = config::Template::qwen3;
     cfg.data.on_error = config::OnError::skip;
   }
   data::CorpusIndex index() const { return data::CorpusIndex::open({corpus}); }
 };
 
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 TEST(SampleReader, SkipModeDeliversGoodLinesAndLogsEveryBadOne) {
-  Fixture f;
+  ReaderFixture f;
   const auto index = f.index();
   ASSERT_EQ(index.size(), 8);  // nine lines, one blank
   data::SkipLog skip(f.dir.file("skipped.jsonl"));
@@ -118,7 +114,7 @@ TEST(SampleReader, SkipModeDeliversGoodLinesAndLogsEveryBadOne) {
 }
 
 TEST(SampleReader, FailModeNamesFileLineAndProblem) {
-  Fixture f;
+  ReaderFixture f;
   f.cfg.data.on_error = config::OnError::fail;
   const auto index = f.index();
   data::SampleReader reader(index, f.cfg, f.tok, nullptr);
@@ -131,7 +127,7 @@ TEST(SampleReader, FailModeNamesFileLineAndProblem) {
 }
 
 TEST(SampleReader, OverlongIsTruncatedOrDroppedAndAlwaysCounted) {
-  Fixture f;
+  ReaderFixture f;
   // prompt of 40 bytes, response of 30: with the byte tokenizer every byte is a token
   const std::string prompt(40, 'p'), response(30, 'r');
   f.corpus = f.dir.write("long.jsonl", fmt::format(R"({{"prompt": "{}", "response": "{}"}})"
@@ -180,7 +176,7 @@ TEST(SampleReader, OverlongIsTruncatedOrDroppedAndAlwaysCounted) {
 }
 
 TEST(SampleReader, ReadsAListOfIndicesInTheGivenOrder) {
-  Fixture f;
+  ReaderFixture f;
   const auto index = f.index();
   data::SampleReader reader(index, f.cfg, f.tok, nullptr);
   std::vector<int64_t> got;
@@ -231,7 +227,7 @@ TEST(SampleReader, SkipLogResumeKeepsOnlyCommittedEntries) {
 }
 
 TEST(SampleReader, TemplateAutoFollowsTheTokenizer) {
-  Fixture f;
+  ReaderFixture f;
   f.cfg.model.chat_template = config::Template::auto_;
   const auto index = f.index();
   data::SampleReader reader(index, f.cfg, f.tok, nullptr);

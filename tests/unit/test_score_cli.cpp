@@ -8,14 +8,15 @@
 #include "ntks/select/scores.h"
 #include "select_fixture.h"
 
+using ntks::testing::kPython;
+using ntks::testing::kSelectReference;
+
 namespace {
 
 using namespace ntks;
 using ntks::testing::run_command;
 using ntks::testing::SelectRun;
 
-const std::string kPython = "/usr/bin/python3";
-const std::string kReference = std::string(NTKS_SOURCE_DIR) + "/tests/scripts/select_reference.py";
 const std::string kThree = "mpirun --oversubscribe -np 3";
 
 // The stage wrapper (pipeline) or the stage itself reports a missing input:
@@ -36,7 +37,7 @@ TEST(ScoreCli, EqualsANaiveRecomputationOnOneAndThreeRanks) {
   ASSERT_EQ(a.ids.size(), 11u);
   EXPECT_EQ(a.ids[3], "c4");
   if (run_command(kPython + " -c 'import h5py, numpy'").status == 0) {
-    auto ref = run_command(kPython + " " + kReference + " scores " + f.run);
+    auto ref = run_command(kPython + " " + kSelectReference + " scores " + f.run);
     EXPECT_EQ(ref.status, 0) << ref.output;
     EXPECT_EQ(ref.output, "ok 11\n");
   }
@@ -59,7 +60,7 @@ TEST(ScoreCli, LdaEqualsAnIndependentNumpyFitOnOneAndThreeRanks) {
   EXPECT_NE(one.output.find("scored by lda"), std::string::npos) << one.output;
   EXPECT_NE(one.output.find("lda: fitted on 14 gradient rows of dimension 12"), std::string::npos) << one.output;
   const select::ScoreTable a = select::read_scores(f.run + "/score/scores.h5");
-  auto ref = run_command(kPython + " " + kReference + " lda " + f.run + " 0.5");
+  auto ref = run_command(kPython + " " + kSelectReference + " lda " + f.run + " 0.5");
   EXPECT_EQ(ref.status, 0) << ref.output;
   EXPECT_EQ(ref.output, "ok 11\n");
   // Not the paper's scores: the rule changes the ranking's basis.

@@ -17,14 +17,15 @@
 #include "ntks/util/files.h"
 #include "test_util.h"
 
+using ntks::testing::kPython;
+using ntks::testing::kSelectReference;
+
 namespace {
 
 using namespace ntks;
 using ntks::testing::run_command;
 using ntks::testing::TempDir;
 
-const std::string kPython = "/usr/bin/python3";
-const std::string kReference = std::string(NTKS_SOURCE_DIR) + "/tests/scripts/select_reference.py";
 
 struct TinyRun {
   TempDir dir;
@@ -78,7 +79,7 @@ TEST(ScoreSelectE2e, GradsScoreSelectOnATinyModel) {
   const select::ScoreTable one = select::read_scores(f.run + "/score/scores.h5");
   EXPECT_EQ(one.records, (std::vector<int64_t>{0, 2, 5, 7, 9, 11}));
   if (run_command(kPython + " -c 'import h5py, numpy'").status == 0) {
-    auto ref = run_command(kPython + " " + kReference + " scores " + f.run);
+    auto ref = run_command(kPython + " " + kSelectReference + " scores " + f.run);
     EXPECT_EQ(ref.output, "ok 6\n");
   }
   r = run_command(f.command("score", "", "mpirun --oversubscribe -np 3"));

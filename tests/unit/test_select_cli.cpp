@@ -15,6 +15,11 @@
 #include "ntks/store/array_file.h"
 #include "ntks/util/files.h"
 #include "select_fixture.h"
+#include "test_util.h"
+
+using ntks::testing::lines_in;
+using ntks::testing::kPython;
+using ntks::testing::kSelectReference;
 
 namespace {
 
@@ -22,8 +27,6 @@ using namespace ntks;
 using ntks::testing::run_command;
 using ntks::testing::SelectRun;
 
-const std::string kPython = "/usr/bin/python3";
-const std::string kReference = std::string(NTKS_SOURCE_DIR) + "/tests/scripts/select_reference.py";
 
 // The records of a JSONL text as the corpus index defines them, split here
 // independently: non-blank lines, without "\n" or "\r\n".
@@ -34,13 +37,6 @@ std::vector<std::string> records_of(const std::string& text) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") != std::string::npos) out.push_back(line);
   }
-  return out;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
 }
 
@@ -75,7 +71,7 @@ TEST(SelectCli, TheBestLinesByteForByteInRankOrder) {
   }
   // 4 and 12 tie (identical rows): the lower record first; then the boosted 15, 1, 2.
   EXPECT_EQ(want_ids, (std::vector<std::string>{"c4", "c12", "c15", "c1", "c2", want_ids[5]}));
-  EXPECT_EQ(lines_of(read_file(f.out("selected_ids.txt"))), want_ids);
+  EXPECT_EQ(lines_in(read_file(f.out("selected_ids.txt"))), want_ids);
   const std::string got = read_file(f.out("selected.jsonl"));
   EXPECT_EQ(got, want_lines);
   // The CRLF line keeps all its bytes but the line ending; unicode and spacing are untouched;
@@ -126,17 +122,17 @@ TEST(SelectCli, MixtureIsASeededPermutationOfTheDomainLinesUsedAndTheSelected) {
   // Before the shuffle: the domain lines with a gradient row (record 2 has none), then the selected.
   std::vector<std::string> items;
   for (int64_t d : f.domain_records) items.push_back(f.domain_lines[static_cast<size_t>(d)]);
-  for (const auto& l : lines_of(read_file(f.out("selected.jsonl")))) items.push_back(l);
+  for (const auto& l : lines_in(read_file(f.out("selected.jsonl")))) items.push_back(l);
   ASSERT_EQ(items.size(), 8u);
-  std::vector<std::string> got = lines_of(first), sorted_items = items, sorted_got = got;
+  std::vector<std::string> got = lines_in(first), sorted_items = items, sorted_got = got;
   std::sort(sorted_items.begin(), sorted_items.end());
   std::sort(sorted_got.begin(), sorted_got.end());
   EXPECT_EQ(sorted_got, sorted_items);
   if (run_command(kPython + " -c 'import h5py'").status == 0) {
-    auto perm = run_command(kPython + " " + kReference + " shuffle 8 42");
+    auto perm = run_command(kPython + " " + kSelectReference + " shuffle 8 42");
     ASSERT_EQ(perm.status, 0) << perm.output;
     std::vector<std::string> want;
-    for (const auto& p : lines_of(perm.output)) want.push_back(items[std::stoul(p)]);
+    for (const auto& p : lines_in(perm.output)) want.push_back(items[std::stoul(p)]);
     EXPECT_EQ(got, want);
   }
   r = run_command(f.command("select", "--set select.size=5 --set run.seed=42"));

@@ -17,18 +17,15 @@
 #include "ntks/data/record.h"
 #include "ntks/select/baseline_scores.h"
 #include "run_fixture.h"
+#include "test_util.h"
+
+using ntks::testing::lines_in;
+using ntks::testing::kPython;
 
 namespace {
 
 using namespace ntks::testing::run;
 using ntks::read_file;
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(l);
-  return out;
-}
 
 TEST(SelectMethods, KnnIsThePreselectionsTopMWithoutGradients) {
   RunFixture f;
@@ -37,12 +34,12 @@ TEST(SelectMethods, KnnIsThePreselectionsTopMWithoutGradients) {
   EXPECT_NE(r.output.find("select.method knn: 5 stage(s) ran"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("grads      not needed"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(f.run_dir("knn") + "/grads"));
-  const auto pre = lines_of(read_file(f.run_dir("knn") + "/preselect/preselected_ids.txt"));
-  const auto sel = lines_of(read_file(f.run_dir("knn") + "/select/selected_ids.txt"));
+  const auto pre = lines_in(read_file(f.run_dir("knn") + "/preselect/preselected_ids.txt"));
+  const auto sel = lines_in(read_file(f.run_dir("knn") + "/select/selected_ids.txt"));
   ASSERT_EQ(sel.size(), 6u);
   EXPECT_EQ(sel, std::vector<std::string>(pre.begin(), pre.begin() + 6));
   // The mixture holds the domain lines that were embedded, and the report names the method.
-  EXPECT_EQ(lines_of(read_file(f.run_dir("knn") + "/select/mixture.jsonl")).size(), 12u);
+  EXPECT_EQ(lines_in(read_file(f.run_dir("knn") + "/select/mixture.jsonl")).size(), 12u);
   const auto report = nlohmann::json::parse(read_file(f.run_dir("knn") + "/select/report.json"));
   EXPECT_EQ(report["method"], "knn");
   EXPECT_TRUE(report["inputs"].contains("embed_domain"));
@@ -59,19 +56,19 @@ TEST(SelectMethods, RandomNeedsNoModelAndIsAUniformSeededDraw) {
   auto r = f.ntks("rnd", "run --set select.method=random --set model.path=/nowhere --set select.size=10");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("select.method random: 2 stage(s) ran"), std::string::npos) << r.output;
-  const auto sel = lines_of(read_file(f.run_dir("rnd") + "/select/selected_ids.txt"));
+  const auto sel = lines_in(read_file(f.run_dir("rnd") + "/select/selected_ids.txt"));
   ASSERT_EQ(sel.size(), 10u);
   // Brute force: the 10 records whose key from (run.seed 7, content hash) is largest.
   ntks::config::DataConfig data;
   std::vector<std::pair<double, std::string>> keyed;
-  for (const std::string& line : lines_of(read_file(f.dir.file("candidates.jsonl")))) {
+  for (const std::string& line : lines_in(read_file(f.dir.file("candidates.jsonl")))) {
     const auto rec = ntks::data::parse_record(line, data);
     keyed.emplace_back(ntks::select::random_key(7, ntks::data::content_hash(rec)), rec.id);
   }
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t k = 0; k < 10; ++k) EXPECT_EQ(sel[k], keyed[k].second) << k;
   // The mixture: every domain line, since random computes nothing on them.
-  EXPECT_EQ(lines_of(read_file(f.run_dir("rnd") + "/select/mixture.jsonl")).size(), 16u);
+  EXPECT_EQ(lines_in(read_file(f.run_dir("rnd") + "/select/mixture.jsonl")).size(), 16u);
 
   // The same draw whatever the domain set, and on 3 ranks.
   f.dir.write("other_domain.jsonl", "{\"prompt\": \"something else\", \"response\": \"entirely\"}\n");
@@ -84,7 +81,7 @@ TEST(SelectMethods, RandomNeedsNoModelAndIsAUniformSeededDraw) {
 
   // Uniform: over 2000 seeds each of the 30 records is drawn with frequency 10/30.
   std::vector<uint64_t> hashes;
-  for (const std::string& line : lines_of(read_file(f.dir.file("candidates.jsonl"))))
+  for (const std::string& line : lines_in(read_file(f.dir.file("candidates.jsonl"))))
     hashes.push_back(ntks::data::content_hash(ntks::data::parse_record(line, data)));
   std::vector<int> drawn(hashes.size(), 0);
   const int seeds = 2000;
@@ -124,7 +121,6 @@ TEST(SelectMethods, BadLinesAndScoresOfAnotherMethodAreNamed) {
 namespace {
 
 using ntks::testing::run_command;
-const std::string kPython = "/usr/bin/python3";
 
 // LESS scores from the grads files with numpy, independently of less_scores.
 const char* kLessReference = R"(
@@ -188,7 +184,7 @@ TEST(SelectMethods, DsirNeedsNoModelAndIsTheSameOnAnyRankCount) {
   ntks::config::DataConfig data;
   auto texts = [&](const std::string& file) {
     nlohmann::json out = nlohmann::json::array();
-    for (const std::string& line : lines_of(read_file(f.dir.file(file)))) {
+    for (const std::string& line : lines_in(read_file(f.dir.file(file)))) {
       std::string text;
       for (const auto& m : ntks::data::parse_record(line, data).messages) text += (text.empty() ? "" : "\n") + m.content;
       out.push_back(text);
@@ -204,7 +200,7 @@ TEST(SelectMethods, DsirNeedsNoModelAndIsTheSameOnAnyRankCount) {
   ASSERT_EQ(want.size(), 30u);
   for (size_t i = 0; i < 30; ++i)
     EXPECT_NEAR(top.scores[i], want[i].get<double>(), 1e-9 * std::max(1.0, std::abs(want[i].get<double>()))) << i;
-  const auto sel = lines_of(read_file(f.run_dir("dsir") + "/select/selected_ids.txt"));
+  const auto sel = lines_in(read_file(f.run_dir("dsir") + "/select/selected_ids.txt"));
   ASSERT_EQ(sel.size(), 6u);
   r = f.ntks("dsir3", "run --set select.method=dsir --set model.path=/nowhere --set dsir.resample=top_k",
              "mpirun --oversubscribe -np 3");

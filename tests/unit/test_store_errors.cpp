@@ -31,12 +31,8 @@ FeatureFileSpec small_spec(ElementType dtype = ElementType::f32) {
 }
 
 // The message of the InputError that opening (and reading all of) `path` throws.
-std::string open_error(const std::string& path) {
+std::string store_open_error(const std::string& path) {
   return error_of<ntks::InputError>([&] { read_all(path); });
-}
-
-void expect_contains(const std::string& text, const std::string& part) {
-  EXPECT_NE(text.find(part), std::string::npos) << "'" << part << "' not in: " << text;
 }
 
 class StoreReaderErrors : public ::testing::Test {
@@ -56,20 +52,20 @@ class StoreReaderErrors : public ::testing::Test {
 
 TEST_F(StoreReaderErrors, MissingFile) {
   const std::string path = dir_.file("nothing.h5");
-  expect_contains(open_error(path), path + ": no such file");
+  expect_contains(store_open_error(path), path + ": no such file");
   // an unfinished run left only the partial
   auto w = FeatureWriter::create(path, small_spec());
-  const std::string msg = open_error(path);
+  const std::string msg = store_open_error(path);
   expect_contains(msg, "nothing.h5.partial exists");
   expect_contains(msg, "did not finish");
 }
 
 TEST_F(StoreReaderErrors, NotHdf5) {
   const std::string text = dir_.write("text.h5", "{\"this\": \"is json, not HDF5\"}\n");
-  expect_contains(open_error(text), "text.h5: not an HDF5 file");
+  expect_contains(store_open_error(text), "text.h5: not an HDF5 file");
   const std::string empty = dir_.write("empty.h5", "");
-  expect_contains(open_error(empty), "empty.h5: empty file");
-  expect_contains(open_error(dir_.path().string()), "not a regular file");
+  expect_contains(store_open_error(empty), "empty.h5: empty file");
+  expect_contains(store_open_error(dir_.path().string()), "not a regular file");
 }
 
 TEST_F(StoreReaderErrors, EveryTruncatedCopyIsRejected) {
@@ -101,7 +97,7 @@ TEST_F(StoreReaderErrors, EveryTruncatedCopyIsRejected) {
 TEST_F(StoreReaderErrors, TruncatedFileMessage) {
   const std::string path = copy("cut.h5");
   fs::resize_file(path, fs::file_size(path) / 2);
-  expect_contains(open_error(path), "cut.h5: truncated or corrupt HDF5 file");
+  expect_contains(store_open_error(path), "cut.h5: truncated or corrupt HDF5 file");
 }
 
 TEST_F(StoreReaderErrors, ForeignHdf5) {
@@ -116,67 +112,67 @@ TEST_F(StoreReaderErrors, ForeignHdf5) {
     H5Sclose(space);
     H5Fclose(file);
   }
-  expect_contains(open_error(path),
+  expect_contains(store_open_error(path),
                   "foreign.h5: not an ntk-select feature file (no 'format' attribute)");
   set_string_attr(path, "format", "some-other-tool");
-  expect_contains(open_error(path), "format 'some-other-tool', expected 'ntks-features'");
+  expect_contains(store_open_error(path), "format 'some-other-tool', expected 'ntks-features'");
 }
 
 TEST_F(StoreReaderErrors, NoCompletionMarker) {
   const std::string path = copy("unfinished.h5");
   set_int_attr(path, "complete", 0);
-  const std::string msg = open_error(path);
+  const std::string msg = store_open_error(path);
   expect_contains(msg, "unfinished.h5: incomplete");
   expect_contains(msg, "no completion marker");
 
   // the partial of a live writer, named directly
   auto w = FeatureWriter::create(dir_.file("live.h5"), small_spec());
-  expect_contains(open_error(dir_.file("live.h5.partial")), "live.h5.partial: incomplete");
+  expect_contains(store_open_error(dir_.file("live.h5.partial")), "live.h5.partial: incomplete");
 }
 
 TEST_F(StoreReaderErrors, WrongVersion) {
   const std::string path = copy("future.h5");
   set_int_attr(path, "format_version", 3);
-  expect_contains(open_error(path), "future.h5: feature file format_version 3 is not supported "
+  expect_contains(store_open_error(path), "future.h5: feature file format_version 3 is not supported "
                                     "(this build reads version 2)");
 }
 
 TEST_F(StoreReaderErrors, MissingOrMistypedAttributes) {
   std::string path = copy("no_dim.h5");
   delete_attr(path, "dim");
-  expect_contains(open_error(path), "no_dim.h5: malformed feature file: no 'dim' attribute");
+  expect_contains(store_open_error(path), "no_dim.h5: malformed feature file: no 'dim' attribute");
 
   path = copy("string_rows.h5");
   set_string_attr(path, "rows", "137");
-  expect_contains(open_error(path), "attribute 'rows' has type");
+  expect_contains(store_open_error(path), "attribute 'rows' has type");
 
   path = copy("int_kind.h5");
   set_int_attr(path, "kind", 3);
-  expect_contains(open_error(path), "attribute 'kind' has type integer of 8 bytes, expected a string");
+  expect_contains(store_open_error(path), "attribute 'kind' has type integer of 8 bytes, expected a string");
 
   path = copy("bad_dtype.h5");
   set_string_attr(path, "dtype", "bf16");
-  expect_contains(open_error(path), "'dtype' is 'bf16', expected 'f32' or 'f16'");
+  expect_contains(store_open_error(path), "'dtype' is 'bf16', expected 'f32' or 'f16'");
 }
 
 TEST_F(StoreReaderErrors, ShapesInconsistentWithAttributes) {
   std::string path = copy("more_rows.h5");
   set_int_attr(path, "rows", 138);
-  expect_contains(open_error(path),
+  expect_contains(store_open_error(path),
                   "more_rows.h5: inconsistent feature file: dataset 'features' has 137 rows, "
                   "attribute 'rows' says 138");
 
   path = copy("fewer_rows.h5");  // what an unfinished append leaves, in a file marked complete
   set_int_attr(path, "rows", 136);
-  expect_contains(open_error(path), "dataset 'features' has 137 rows, attribute 'rows' says 136");
+  expect_contains(store_open_error(path), "dataset 'features' has 137 rows, attribute 'rows' says 136");
 
   path = copy("other_dim.h5");
   set_int_attr(path, "dim", 25);
-  expect_contains(open_error(path), "dataset 'features' has 24 columns, attribute 'dim' says 25");
+  expect_contains(store_open_error(path), "dataset 'features' has 24 columns, attribute 'dim' says 25");
 
   path = copy("claims_f16.h5");
   set_string_attr(path, "dtype", "f16");
-  expect_contains(open_error(path), "dataset 'features' holds float of 4 bytes, attribute 'dtype' says 'f16'");
+  expect_contains(store_open_error(path), "dataset 'features' holds float of 4 bytes, attribute 'dtype' says 'f16'");
 }
 
 TEST_F(StoreReaderErrors, OutOfRangeReads) {
@@ -239,7 +235,7 @@ TEST_F(StoreReaderErrors, MissingOrMistypedRowColumns) {
     ASSERT_GE(file, 0);
     ASSERT_GE(H5Ldelete(file, name, H5P_DEFAULT), 0);
     ASSERT_GE(H5Fclose(file), 0);
-    expect_contains(open_error(path), std::string("malformed feature file: no dataset '") + name + "'");
+    expect_contains(store_open_error(path), std::string("malformed feature file: no dataset '") + name + "'");
   }
 }
 

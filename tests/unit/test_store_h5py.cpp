@@ -17,7 +17,6 @@ using namespace ntks::testing;
 
 namespace {
 
-const std::string kPython = "/usr/bin/python3";
 const std::string kScript = std::string(NTKS_SOURCE_DIR) + "/tests/scripts/check_store_h5py.py";
 
 bool python_has_h5py() {

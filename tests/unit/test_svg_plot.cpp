@@ -5,17 +5,14 @@
 #include <cmath>
 
 #include "ntks/util/svg_plot.h"
+#include "test_util.h"
+
+using ntks::testing::count_of;
 
 namespace {
 
 using ntks::util::PlotOptions;
 using ntks::util::PlotSeries;
-
-size_t count(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
-  return n;
-}
 
 TEST(SvgPlot, DrawsEachSeriesWithItsPointsLegendAndEscapedText) {
   PlotSeries a{"loss <train>", "#123456", {0, 1, 2, 3}, {4, 3, 2.5, NAN}};
@@ -25,21 +22,21 @@ TEST(SvgPlot, DrawsEachSeriesWithItsPointsLegendAndEscapedText) {
   const std::string svg = ntks::util::svg_line_chart({a, b}, o);
   EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
-  EXPECT_EQ(count(svg, "<polyline"), 2u);
-  EXPECT_EQ(count(svg, "<circle"), 2u);  // markers on b only
+  EXPECT_EQ(count_of(svg, "<polyline"), 2u);
+  EXPECT_EQ(count_of(svg, "<circle"), 2u);  // markers on b only
   EXPECT_NE(svg.find("loss &lt;train&gt;"), std::string::npos);
   EXPECT_NE(svg.find("held-out &amp; more"), std::string::npos);
   EXPECT_NE(svg.find("a &quot;title&quot;"), std::string::npos);
   // The NaN point is skipped: a's line has three points.
   const size_t start = svg.find("points=\"", svg.find("#123456")) + 8;
   const std::string points = svg.substr(start, svg.find('"', start) - start);
-  EXPECT_EQ(count(points, ","), 3u) << points;
+  EXPECT_EQ(count_of(points, ","), 3u) << points;
 }
 
 TEST(SvgPlot, AnEmptyChartStillRenders) {
   const std::string svg = ntks::util::svg_line_chart({PlotSeries{"none"}}, PlotOptions{"empty"});
   EXPECT_NE(svg.find("no data"), std::string::npos);
-  EXPECT_EQ(count(svg, "<polyline"), 0u);
+  EXPECT_EQ(count_of(svg, "<polyline"), 0u);
 }
 
 }  // namespace
@@ -80,7 +77,7 @@ TEST(SvgPlot, HistogramStacksGroupsOverSharedBins) {
   const size_t second_other = svg.find("<rect", svg.find("<rect", svg.find("<g fill=\"#999999\"")) + 1);
   const double y_other = std::stod(svg.substr(svg.find("y=\"", second_other) + 3));
   EXPECT_NEAR(y + sel[0], y_other, 0.15);
-  EXPECT_EQ(count(svg, "<line x1") - count(svg, "stroke=\"#eee\""), 2u);  // two legend entries
+  EXPECT_EQ(count_of(svg, "<line x1") - count_of(svg, "stroke=\"#eee\""), 2u);  // two legend entries
 }
 
 TEST(SvgPlot, HistogramOfEqualValuesAndEmptyOnesRender) {
@@ -99,7 +96,7 @@ TEST(SvgPlot, ScatterDrawsEveryFinitePointWithHoverText) {
   PlotOptions o;
   o.title = "map";
   const std::string svg = ntks::util::svg_scatter({a, b}, o);
-  EXPECT_EQ(count(svg, "<circle"), 4u);
+  EXPECT_EQ(count_of(svg, "<circle"), 4u);
   EXPECT_NE(svg.find("<title>#1 &lt;id&gt;</title>"), std::string::npos);
   EXPECT_NE(svg.find("best &amp; co"), std::string::npos);
   EXPECT_NE(svg.find("fill-opacity=\"0.9\""), std::string::npos);

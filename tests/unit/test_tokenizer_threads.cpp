@@ -24,12 +24,12 @@ using Ids = std::vector<int32_t>;
 
 namespace {
 
-const std::string kTiny = std::string(NTKS_SOURCE_DIR) + "/tests/tokenizer/tiny_tokenizer.json";
+const std::string kTinyJson = std::string(NTKS_SOURCE_DIR) + "/tests/tokenizer/tiny_tokenizer.json";
 
 // The tiny tokenizer with merge "b c" replaced by "c a": "bca" is {6, 0} in
 // the original and {1, 8} here, so a cache shared between them shows.
 Tokenizer tiny_variant() {
-  std::string text = ntks::read_file(kTiny);
+  std::string text = ntks::read_file(kTinyJson);
   const size_t at = text.find("\"b c\"");
   EXPECT_NE(at, std::string::npos);
   text.replace(at, 5, "\"c a\"");
@@ -45,7 +45,7 @@ auto on_new_thread(F f) {
 }
 
 TEST(TokenizerThreads, CachesNeverMixTokenizers) {
-  const Tokenizer a = Tokenizer::load(kTiny);
+  const Tokenizer a = Tokenizer::load(kTinyJson);
   const Tokenizer b = tiny_variant();
   ASSERT_EQ(a.encode("bca", false), (Ids{6, 0}));
   ASSERT_EQ(b.encode("bca", false), (Ids{1, 8}));
@@ -59,7 +59,7 @@ TEST(TokenizerThreads, ANewTokenizerInAnOldOnesPlaceStartsClean) {
   // The allocator often hands the new tokenizer the old one's memory; a cache
   // keyed by address would then return the old tokenizer's ids.
   for (int i = 0; i < 4; ++i) {
-    auto a = std::make_unique<Tokenizer>(Tokenizer::load(kTiny));
+    auto a = std::make_unique<Tokenizer>(Tokenizer::load(kTinyJson));
     EXPECT_EQ(a->encode("bca", false), (Ids{6, 0}));
     a.reset();
     auto b = std::make_unique<Tokenizer>(tiny_variant());
@@ -69,7 +69,7 @@ TEST(TokenizerThreads, ANewTokenizerInAnOldOnesPlaceStartsClean) {
 
 TEST(TokenizerThreads, MoreTokenizersThanCachesOnOneThread) {
   std::vector<Tokenizer> toks;
-  for (int i = 0; i < 7; ++i) toks.push_back(i % 2 ? tiny_variant() : Tokenizer::load(kTiny));
+  for (int i = 0; i < 7; ++i) toks.push_back(i % 2 ? tiny_variant() : Tokenizer::load(kTinyJson));
   for (int round = 0; round < 3; ++round)
     for (size_t i = 0; i < toks.size(); ++i)
       EXPECT_EQ(toks[i].encode("bca", false), i % 2 ? (Ids{1, 8}) : (Ids{6, 0})) << i;
@@ -105,7 +105,7 @@ TEST(TokenizerThreads, FullCacheIsEmptiedWithoutChangingIds) {
 }
 
 TEST(TokenizerThreads, FourThreadsGetALoneThreadsIds) {
-  const Tokenizer t = Tokenizer::load(kTiny);
+  const Tokenizer t = Tokenizer::load(kTinyJson);
   const std::vector<std::string> texts = {"abc", "bcab", " abc", "cab!", "<x>abc<x>", "hi abc", "a <s> b",
                                           "e\xCC\x81", "abcabcabc bca cab", std::string(200, 'a') + "bc"};
   std::vector<Ids> want;
@@ -175,7 +175,7 @@ TEST(TokenizerGoldenThreads, IdsFromFourThreadsWithTwoTokenizers) {
 // errors.
 TEST(TokenizerBenchCli, TimesOursOnEachThreadCount) {
   const std::string bench = std::string(NTKS_BINARY) + " bench --log-level warn --what tokenizer --tokenizer " +
-                            kTiny + " --reps 1 --no-hf ";
+                            kTinyJson + " --reps 1 --no-hf ";
   auto r = ntks::testing::run_command(bench + "--text-mb 0.05 --threads-list 1,2 2>&1");
   EXPECT_EQ(r.status, 0) << r.output;
   for (const char* want : {"generated", "ours 1 thread :", "ours 2 threads:", "Hugging Face skipped"})

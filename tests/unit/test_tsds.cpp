@@ -20,6 +20,8 @@
 #include "ntks/util/files.h"
 #include "test_util.h"
 
+using ntks::testing::kPython;
+
 namespace {
 
 using namespace ntks;
@@ -28,8 +30,7 @@ using ntks::testing::error_of;
 using ntks::testing::run_command;
 using ntks::testing::TempDir;
 
-const std::string kPython = "/usr/bin/python3";
-const std::string kReference = std::string(NTKS_SOURCE_DIR) + "/tests/scripts/tsds_reference.py";
+const std::string kTsdsReference = ntks::testing::test_script("tsds_reference.py");
 
 // Standard normal numbers from splitmix64 (Box-Muller).
 struct Normal {
@@ -87,7 +88,7 @@ nlohmann::json reference(const ToyPool& p, const TsdsOptions& o) {
                                         {"center", o.center},
                                         {"normalize", o.normalize}}
                              .dump());
-  const auto r = run_command(kPython + " " + kReference + " " + dir.path().string());
+  const auto r = run_command(kPython + " " + kTsdsReference + " " + dir.path().string());
   EXPECT_EQ(r.status, 0) << r.output;
   return nlohmann::json::parse(read_file(dir.file("reference.json")));
 }

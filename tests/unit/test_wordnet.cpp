@@ -19,22 +19,22 @@ namespace wn = ntks::corpora::wordnet;
 using ntks::testing::error_of;
 using ntks::testing::TempDir;
 
-const std::string kFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/wordnet";
+const std::string kWordnetFixture = std::string(NTKS_SOURCE_DIR) + "/tests/data/wordnet";
 
-const wn::Database& fixture() {
-  static const wn::Database db = wn::Database::load(kFixture);
+const wn::Database& wordnet_db() {
+  static const wn::Database db = wn::Database::load(kWordnetFixture);
   return db;
 }
 
 const wn::Synset& synset(char pos, uint32_t offset) {
-  const long i = fixture().find(pos, offset);
+  const long i = wordnet_db().find(pos, offset);
   EXPECT_GE(i, 0) << pos << offset;
-  return fixture().synsets()[static_cast<size_t>(i)];
+  return wordnet_db().synsets()[static_cast<size_t>(i)];
 }
 
 // Topic names of every synset's label, keyed by its first word.
 std::map<std::string, std::vector<std::string>> fixture_labels() {
-  const auto& db = fixture();
+  const auto& db = wordnet_db();
   const auto labels = wn::label_synsets(db);
   std::map<std::string, std::vector<std::string>> out;
   for (size_t i = 0; i < labels.size(); ++i) {
@@ -45,7 +45,7 @@ std::map<std::string, std::vector<std::string>> fixture_labels() {
 }
 
 TEST(WordNet, ParsesTheFixture) {
-  const auto& db = fixture();
+  const auto& db = wordnet_db();
   EXPECT_EQ(db.synsets().size(), 24u);  // 18 nouns, 2 verbs, 3 adjectives, 1 adverb
 
   const wn::Synset& fever = synset('n', 600);
@@ -122,7 +122,7 @@ TEST(WordNet, MalformedLinesNameFileAndLine) {
 TEST(WordNet, MissingFileIsNamed) {
   TempDir dir;
   for (const char* f : {"data.noun", "data.verb", "data.adj"})
-    std::filesystem::copy_file(kFixture + "/" + f, dir.file(f));
+    std::filesystem::copy_file(kWordnetFixture + "/" + f, dir.file(f));
   const std::string msg = error_of<ntks::InputError>([&] { wn::Database::load(dir.path().string()); });
   EXPECT_NE(msg.find(dir.file("data.adv") + " is missing"), std::string::npos) << msg;
   EXPECT_NE(msg.find("wordnet-base"), std::string::npos) << msg;
@@ -156,7 +156,7 @@ TEST(WordNet, LabelsFollowDomainsThenUpToThreeHypernyms) {
 }
 
 TEST(WordNet, TopicMembersFollowHypernymsOfDomains) {
-  const auto& db = fixture();
+  const auto& db = wordnet_db();
   EXPECT_EQ(wn::topic_members(db, "medicine"), (std::vector<std::string>{"medicine", "surgery"}));
   EXPECT_EQ(wn::topic_members(db, "surgery"), (std::vector<std::string>{"surgery"}));
   EXPECT_EQ(wn::topic_members(db, "law"), (std::vector<std::string>{"law"}));
@@ -168,7 +168,7 @@ TEST(WordNet, TopicMembersFollowHypernymsOfDomains) {
 }
 
 TEST(WordNet, SamplesCoverEveryKind) {
-  const auto& db = fixture();
+  const auto& db = wordnet_db();
   const auto labels = wn::label_synsets(db);
   std::set<std::string> kinds;
   for (uint64_t seed = 0; seed < 40; ++seed) {
@@ -204,7 +204,7 @@ std::string jsonl(const std::vector<wn::Sample>& v) {
 }
 
 TEST(WordNet, DrawIsDisjointLabelledAndDeterministic) {
-  const auto& db = fixture();
+  const auto& db = wordnet_db();
   wn::DemoOptions opt;
   opt.topic = "medicine";
   opt.domain_size = 5;
@@ -290,7 +290,7 @@ TEST(WordNet, DrawIsDisjointLabelledAndDeterministic) {
 }
 
 TEST(WordNet, DrawRefusesWhatItCannotDo) {
-  const auto& db = fixture();
+  const auto& db = wordnet_db();
   wn::DemoOptions opt;
   opt.topic = "medicine";
   opt.domain_size = 12;

@@ -10,15 +10,15 @@ namespace {
 
 namespace wn = ntks::corpora::wordnet;
 
-const wn::Database& fixture() {
+const wn::Database& text_db() {
   static const wn::Database db = wn::Database::load(std::string(NTKS_SOURCE_DIR) + "/tests/data/wordnet");
   return db;
 }
 
-size_t index_of(char pos, uint32_t offset) { return static_cast<size_t>(fixture().find(pos, offset)); }
+size_t index_of(char pos, uint32_t offset) { return static_cast<size_t>(text_db().find(pos, offset)); }
 
 TEST(WordNetText, FormsCarryWordsGlossAndExamples) {
-  const auto& db = fixture();
+  const auto& db = text_db();
   std::set<std::string> fever_texts;
   for (uint64_t seed = 0; seed < 60; ++seed) fever_texts.insert(wn::synset_text(db, index_of('n', 600), seed));
   // Every form of "fever, febrility | a rise in the temperature of the body; "a fever of 103"; ...".
@@ -40,7 +40,7 @@ TEST(WordNetText, FormsCarryWordsGlossAndExamples) {
 }
 
 TEST(WordNetText, EverySynsetHasATextThatDependsOnlyOnTheSeed) {
-  const auto& db = fixture();
+  const auto& db = text_db();
   for (size_t i = 0; i < db.synsets().size(); ++i) {
     const wn::Synset& s = db.synsets()[i];
     const std::string t = wn::synset_text(db, i, 5);

@@ -1,5 +1,5 @@
 #pragma once
-// Small string helpers shared by the config loader and the CLI.
+// Small string helpers shared across the modules.
 
 #include <string>
 #include <string_view>
@@ -17,5 +17,11 @@ std::string nearest(std::string_view s, const std::vector<std::string>& candidat
 std::vector<std::string> split(std::string_view s, char sep);
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+/// Whether `s` begins with `prefix` (std::string's own starts_with is C++20).
+bool starts_with(std::string_view s, std::string_view prefix);
+
+/// Whether `s` ends with `suffix`.
+bool ends_with(std::string_view s, std::string_view suffix);
 
 }  // namespace ntks
