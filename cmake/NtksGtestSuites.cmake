@@ -7,11 +7,13 @@
 # reported by name in the output; ctest --output-on-failure shows which failed.
 # Run one case with the binary itself: ntks_unit_tests --gtest_filter=Suite.Case
 #
-# ntks_add_gtest_suites(<target> [TIMEOUT <s>] [ENVIRONMENT <var=value>...])
+# ntks_add_gtest_suites(<target> [TIMEOUT <s>] [SKIP_RETURN_CODE <code>] [ENVIRONMENT <var=value>...])
 # After each build of <target>, lists its suites (--gtest_list_tests) into a
-# file ctest includes (the mechanism of CMake's gtest_discover_tests).
+# file ctest includes (the mechanism of CMake's gtest_discover_tests). A suite
+# that exits with SKIP_RETURN_CODE is reported as skipped (tests/unit/unit_main.cpp
+# returns it when every case of the run skipped itself).
 function(ntks_add_gtest_suites target)
-  cmake_parse_arguments(arg "" "TIMEOUT" "ENVIRONMENT" ${ARGN})
+  cmake_parse_arguments(arg "" "TIMEOUT;SKIP_RETURN_CODE" "ENVIRONMENT" ${ARGN})
   if(NOT arg_TIMEOUT)
     set(arg_TIMEOUT 600)
   endif()
@@ -20,7 +22,7 @@ function(ntks_add_gtest_suites target)
   string(REPLACE ";" "|" environment "${arg_ENVIRONMENT}")  # one -D argument; the script splits it
   add_custom_command(TARGET ${target} POST_BUILD
     COMMAND ${CMAKE_COMMAND} -D "BINARY=$<TARGET_FILE:${target}>" -D "OUTPUT=${listing}"
-            -D "TIMEOUT=${arg_TIMEOUT}" -D "ENVIRONMENT=${environment}"
+            -D "TIMEOUT=${arg_TIMEOUT}" -D "SKIP_RETURN_CODE=${arg_SKIP_RETURN_CODE}" -D "ENVIRONMENT=${environment}"
             -P ${PROJECT_SOURCE_DIR}/cmake/scripts/list_gtest_suites.cmake
     BYPRODUCTS ${listing}
     COMMENT "Listing the GoogleTest suites of ${target}"
