@@ -4,8 +4,8 @@
 # the 570 MB precompiled header before its first line, and then instantiates
 # and optimizes the same torch templates as every other torch source; a test
 # source spends ~2 s on GoogleTest's headers alone. Batching them pays those
-# costs once per batch: a full build took about half the CPU time (see
-# docs/architecture.md, "Build time"). Torch and torch-free sources are batched
+# costs once per batch: a full build takes about a third of the CPU time (see
+# docs/architecture.md, "Build speed"). Torch and torch-free sources are batched
 # apart, so that the torch-free batches never load the precompiled header.
 #
 # A batch is one translation unit: names at namespace scope in a .cpp (its
@@ -13,7 +13,7 @@
 # build fails loudly when they do; rename the helper. -DNTKS_UNITY_BUILD=OFF
 # compiles file by file (quicker to rebuild after editing one source).
 
-option(NTKS_UNITY_BUILD "Compile sources in batches (unity build): about half the CPU time of a full build" ON)
+option(NTKS_UNITY_BUILD "Compile sources in batches (unity build): about a third of the CPU time of a file-by-file build" ON)
 set(NTKS_UNITY_TORCH_BATCH 8 CACHE STRING "Sources per unity batch among those that include torch")
 set(NTKS_UNITY_PLAIN_BATCH 16 CACHE STRING "Sources per unity batch among those that do not include torch")
 
