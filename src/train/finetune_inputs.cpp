@@ -15,11 +15,8 @@
 #include "ntks/util/strings.h"
 
 namespace ntks::train {
-namespace {
 
 namespace fs = std::filesystem;
-
-}  // namespace
 
 std::string finetune_data(const config::Config& cfg) {
   if (!cfg.finetune.data.empty()) return cfg.finetune.data;
