@@ -1,10 +1,13 @@
 #include <chrono>
 
 #include "ntks/bench/bench.h"
+#include "ntks/util/blas_kernels.h"
 
 namespace ntks::bench {
 
-GemmPeak gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size) {
+namespace {
+
+GemmPeak measure_peak(at::ScalarType dtype, at::Device device, double seconds_per_size) {
   torch::NoGradGuard no_grad;
   GemmPeak best;
   for (int64_t n : {512, 1024, 2048, 4096}) {
@@ -25,6 +28,19 @@ GemmPeak gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_s
     if (gflops > best.gflops) best = {gflops, n};
   }
   return best;
+}
+
+}  // namespace
+
+GemmPeak gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size) {
+  util::set_tiled_blas(false);
+  const GemmPeak p = measure_peak(dtype, device, seconds_per_size);
+  util::set_tiled_blas(true);
+  return p;
+}
+
+GemmPeak tiled_gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size) {
+  return measure_peak(dtype, device, seconds_per_size);
 }
 
 }  // namespace ntks::bench

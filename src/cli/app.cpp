@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "blas_check.h"
 #include "build_info.h"
 #include "command.h"
 #include "ntks/build_config.h"
@@ -14,6 +15,7 @@
 #include "ntks/model/gpu.h"
 #include "ntks/pipeline/stage.h"
 #include "ntks/util/allocator.h"
+#include "ntks/util/blas_kernels.h"
 #include "ntks/util/error.h"
 #include "ntks/util/stop.h"
 #include "ntks/util/strings.h"
@@ -62,7 +64,8 @@ void print_usage(std::ostream& out) {
   out << "\nGlobal flags:\n"
          "  --help         this text\n"
          "  --version      the version\n"
-         "  --build-info   versions of LibTorch, Faiss, MPI, HDF5 and which GPU paths are built\n"
+         "  --build-info   versions of LibTorch, Faiss, MPI, HDF5, the BLAS kernels, which GPU paths are built\n"
+         "  --blas-info    the CPU, the OpenBLAS kernels in use and where they came from, the GEMM speed\n"
          "\nExit status: 0 done; 1 error; 2 usage or config error; 75 stopped by SIGTERM/SIGINT\n"
          "after committing the last whole block (embed, grads): the same command resumes there.\n";
 }
@@ -146,6 +149,11 @@ int run_command(const Command& cmd, int argc, char** argv) {
   log::debug("communicator: {} ({} ranks)", comm->name(), comm->size());
   util::install_stop_handlers();  // after MPI_Init, so that MPI's own handlers cannot replace them
   configure_threads(*comm);
+  if (const int code = run_guarded(comm.get(), [&] {
+        if (cmd.computes) warn_about_blas_kernels(*comm);
+        return 0;
+      }))
+    return code;
   Context ctx{vm, *comm, cfg};
   // Errors from here on end every rank through the communicator.
   return run_guarded(comm.get(), [&] {
@@ -157,6 +165,9 @@ int run_command(const Command& cmd, int argc, char** argv) {
 }  // namespace
 
 int main_entry(int argc, char** argv) {
+  // First: a process on OpenBLAS's fallback kernels executes itself again on
+  // the right ones, before MPI or any thread has started.
+  util::prefer_right_blas_kernels(argv);
   tune_malloc_for_tensors();
   // Before MPI is up, take rank/size from the launcher so that an error every
   // rank makes alike (a typo on the command line) is printed once.
@@ -178,6 +189,11 @@ int main_entry(int argc, char** argv) {
     }
     if (first == "--build-info") {
       std::cout << build_info_text();
+      return 0;
+    }
+    if (first == "--blas-info") {
+      configure_threads();
+      std::cout << blas_info_text();
       return 0;
     }
     std::vector<std::string> names;

@@ -7,6 +7,7 @@
 #include "ntks/model/torch_info.h"
 #include "ntks/select/faiss_info.h"
 #include "ntks/store/hdf5_info.h"
+#include "ntks/util/blas_kernels.h"
 
 namespace ntks::cli {
 
@@ -16,6 +17,7 @@ std::string build_info_text() {
   std::string out;
   out += fmt::format("ntk-select  {} ({}, {})\n", NTKS_VERSION, NTKS_BUILD_TYPE, NTKS_COMPILER);
   out += fmt::format("LibTorch    {} (BLAS: {})\n", model::torch_version(), model::torch_blas());
+  out += fmt::format("BLAS        {}\n", util::blas_kernels().describe());
   out += fmt::format("CUDA        {} (built: {})\n", model::cuda_summary(), on_off(NTKS_WITH_CUDA));
   out += fmt::format("NCCL        {}\n", nccl);
   out += fmt::format("Faiss       {} (GPU: {})\n", select::faiss_version(), on_off(select::faiss_gpu()));

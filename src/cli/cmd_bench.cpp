@@ -11,6 +11,7 @@
 #include "ntks/config/enums.h"
 #include "ntks/log/log.h"
 #include "ntks/model/device.h"
+#include "ntks/util/blas_kernels.h"
 #include "ntks/util/error.h"
 #include "ntks/util/strings.h"
 
@@ -210,8 +211,15 @@ int bench_main(Context& ctx) {
   for (const std::string& what : split(a["what"].as<std::string>(), ',')) {
     if (what == "gemm") {
       bench::GemmPeak p = bench::gemm_peak(dtype, device);
-      std::cout << fmt::format("gemm: {:.1f} GFLOP/s peak ({} on {}, n={}, {} threads)\n", p.gflops,
-                               c10::toString(dtype), device.str(), p.n, at::get_num_threads());
+      std::cout << fmt::format("gemm: {:.1f} GFLOP/s peak ({} on {}, n={}, {} threads; {})\n", p.gflops,
+                               c10::toString(dtype), device.str(), p.n, at::get_num_threads(),
+                               util::blas_kernels().describe());
+      if (util::blas_calls_tiled()) {
+        bench::GemmPeak t = bench::tiled_gemm_peak(dtype, device);
+        std::cout << fmt::format("  in fixed tiles (every GEMM of the tool; thread-count invariant): {:.1f} GFLOP/s "
+                                 "at n={} = {:.0f}% of the peak\n",
+                                 t.gflops, t.n, 100 * t.gflops / p.gflops);
+      }
     } else if (what == "forward") {
       bench_forward(ctx, device, dtype);
     } else if (what == "tokenizer") {
@@ -234,6 +242,7 @@ int bench_main(Context& ctx) {
 Command bench_command() {
   Command c;
   c.name = "bench";
+  c.computes = true;
   c.summary = "measure GEMM peak, model throughput (as a fraction of that peak) and tokenizer speed";
   c.description =
       "Each figure is reported with this machine's own GEMM peak in the same dtype, measured in\n"

@@ -418,6 +418,7 @@ int diagnose_main(Context& ctx) {
 Command diagnose_command() {
   Command c;
   c.name = "diagnose";
+  c.computes = true;
   c.summary = "check the NTK view on this model: kernel stability, Jacobian-free fidelity, eNTK regression";
   c.description =
       "ntk-select diagnose WHAT [options], WHAT one of:\n\n"

@@ -101,6 +101,7 @@ int embed_main(Context& ctx) {
 Command embed_command() {
   Command c;
   c.name = "embed";
+  c.computes = true;
   c.summary = "embeddings (mean final hidden state) of the domain set and candidate shards";
   c.description =
       "Runs the model with the warmed-up adapter (RUN/warmup) over the domain set and the\n"

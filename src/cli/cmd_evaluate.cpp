@@ -187,6 +187,7 @@ int evaluate_main(Context& ctx) {
 Command evaluate_command() {
   Command c;
   c.name = "evaluate";
+  c.computes = true;
   c.summary = "score a held-out test set with the model (+ adapter): response-token loss, perplexity, accuracy";
   c.description =
       "Reads the test set (--test, or evaluate.test) as every stage reads data (data.*, the chat\n"

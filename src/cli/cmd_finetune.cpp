@@ -43,6 +43,7 @@ int finetune_main(Context& ctx) {
 Command finetune_command() {
   Command c;
   c.name = "finetune";
+  c.computes = true;
   c.summary = "LoRA-fine-tune the model on a training mixture (the selection's by default); writes a PEFT adapter";
   c.description =
       "Trains a fresh LoRA adapter (lora.r, lora.alpha, lora.dropout, lora.targets; initialised from\n"

@@ -116,6 +116,7 @@ int forward_main(Context& ctx) {
 Command forward_command() {
   Command c;
   c.name = "forward";
+  c.computes = true;
   c.summary = "run a checkpoint (and adapter) on token ids; write hidden states, embeddings, logits";
   c.description =
       "Input: JSONL lines {\"ids\": [token ids]}. Output HDF5 datasets: embeddings [n, hidden]\n"

@@ -228,6 +228,7 @@ int grads_main(Context& ctx) {
 Command grads_command() {
   Command c;
   c.name = "grads";
+  c.computes = true;
   c.summary = "projected per-sample LoRA gradients of the domain set (and their mean) and of candidates";
   c.description =
       "For every sample: the gradient of f(x) with respect to the LoRA parameters of the warmed-up\n"

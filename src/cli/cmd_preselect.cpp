@@ -44,6 +44,7 @@ int preselect_main(Context& ctx) {
 Command preselect_command() {
   Command c;
   c.name = "preselect";
+  c.computes = true;
   c.summary = "kNN pre-selection: the candidates nearest to the domain set in embedding space";
   c.description =
       "For every domain embedding, its k nearest candidate embeddings under L2 (preselect.k);\n"

@@ -46,6 +46,7 @@ int pretrain_main(Context& ctx) {
 Command pretrain_command() {
   Command c;
   c.name = "pretrain";
+  c.computes = true;
   c.summary = "pretrain a small proxy model from scratch on real text (full parameters); writes a HF model folder";
   c.description =
       "Trains every weight of the random checkpoint at model.path (make it with `ntk-select make-model\n"

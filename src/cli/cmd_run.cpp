@@ -249,6 +249,7 @@ int run_body(const Command& cmd, Context& ctx) {
 Command run_command() {
   Command c;
   c.name = "run";
+  c.computes = true;
   c.summary = "every stage in order (warmup ... select), skipping the ones that are up to date";
   c.description =
       "Runs warmup, embed, preselect, grads (of the pre-selected candidates), score and select\n"

@@ -13,6 +13,7 @@
 #include "ntks/log/log.h"
 #include "ntks/model/torch_info.h"
 #include "ntks/store/feature_file.h"
+#include "ntks/util/blas_kernels.h"
 #include "ntks/util/error.h"
 
 namespace ntks::cli {
@@ -83,8 +84,9 @@ void check_store(const dist::Communicator& comm) {
 
 int selfcheck_main(Context& ctx) {
   dist::Communicator& comm = ctx.comm;
-  log::info("rank {} of {}, local rank {} of {}, backend {}, {} torch threads", comm.rank(), comm.size(),
-            comm.local_rank(), comm.local_size(), comm.name(), at::get_num_threads());
+  log::info("rank {} of {}, local rank {} of {}, backend {}, {} torch threads; {}", comm.rank(), comm.size(),
+            comm.local_rank(), comm.local_size(), comm.name(), at::get_num_threads(),
+            util::blas_kernels().describe());
   std::set<std::string> hosts = check_collectives(comm);
   check_store(comm);
   double gflops = model::measure_gemm_gflops();
@@ -107,6 +109,7 @@ int selfcheck_main(Context& ctx) {
 Command selfcheck_command() {
   Command c;
   c.name = "selfcheck";
+  c.computes = true;
   c.summary = "check the installation: every collective across the ranks, HDF5 store, GEMM speed";
   c.description =
       "Run it first on a new machine or cluster, e.g. `mpirun -np 2 ntk-select selfcheck`.\n"

@@ -148,6 +148,7 @@ int warmup_main(Context& ctx) {
 Command warmup_command() {
   Command c;
   c.name = "warmup";
+  c.computes = true;
   c.summary = "LoRA-train the model on the domain set (step 1); writes the PEFT adapter to RUN/warmup/";
   c.description =
       "Trains a fresh LoRA adapter (lora.r, lora.alpha, lora.dropout, lora.targets; initialised\n"

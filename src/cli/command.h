@@ -32,6 +32,9 @@ struct Command {
   std::string positional;
   /// Adds the subcommand's own options (the common ones are added for it).
   std::function<void(po::options_description&)> options;
+  /// Does GEMM-heavy work (a model, Faiss): warned at start when the BLAS
+  /// kernels are slower than the CPU allows (blas_check.h).
+  bool computes = false;
   /// Runs it; returns the exit code.
   std::function<int(Context&)> run;
 };

@@ -15,6 +15,7 @@
 
 #include "data/index_file.h"
 #include "ntks/util/error.h"
+#include "ntks/util/files.h"
 
 namespace ntks::data::detail {
 namespace {
@@ -253,16 +254,8 @@ std::string cache_path_beside(const std::string& file) { return file + ".ntksidx
 
 std::string cache_path_in_folder(const std::string& file, const std::string& cache_dir) {
   namespace fs = std::filesystem;
-  fs::path folder;
-  if (!cache_dir.empty()) {
-    folder = cache_dir;
-  } else if (const char* e = std::getenv("NTKS_CACHE_DIR"); e && *e) {
-    folder = e;
-  } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
-    folder = fs::path(x) / "ntk-select";
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    folder = fs::path(home) / ".cache" / "ntk-select";
-  } else {
+  const fs::path folder = cache_dir.empty() ? user_cache_dir() : cache_dir;
+  if (folder.empty()) {
     throw InputError(fmt::format("{}: its folder is not writable and there is no cache folder "
                                  "(set NTKS_CACHE_DIR or HOME)",
                                  file));

@@ -4,12 +4,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "ntks/build_config.h"
 #include "ntks/config/load.h"
 #include "ntks/pipeline/fingerprint.h"
 #include "ntks/pipeline/stage.h"
-#include "ntks/model/torch_info.h"
 #include "ntks/util/files.h"
+#include "versions.h"
 
 namespace ntks::pipeline {
 
@@ -58,7 +57,7 @@ void write_run_manifest(const config::Config& cfg, int ranks, const std::vector<
                   {"config_hash", config::hash(cfg)},
                   {"config", config::dump_yaml(cfg, false)},
                   {"inputs", inputs},
-                  {"versions", {{"ntk-select", NTKS_VERSION}, {"libtorch", model::torch_version()}}},
+                  {"versions", detail::software_versions()},
                   {"ranks", ranks},
                   {"stages", per_stage},
                   {"seconds", seconds}};

@@ -25,6 +25,7 @@
 #include "ntks/store/feature_file.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
+#include "versions.h"
 #include "stage_spec.h"
 
 namespace ntks::pipeline {
@@ -458,7 +459,7 @@ int run_stage(const config::Config& cfg, dist::Communicator& comm, const std::st
                       {"lineage", lineage},
                       {"outputs", outputs},
                       {"counts", counts},
-                      {"versions", {{"ntk-select", NTKS_VERSION}, {"libtorch", model::torch_version()}}},
+                      {"versions", detail::software_versions()},
                       {"ranks", comm.size()},
                       {"started_utc", started},
                       {"seconds", seconds}};

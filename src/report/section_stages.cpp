@@ -117,11 +117,12 @@ Section stages_section(const RunData& run) {
     const json& m = *run.run_manifest;
     s.body += fmt::format(
         "<p>Whole run (RUN/manifest.json): {} on {} rank(s); the stages that ran this time: {}. Config hash "
-        "<code>{}</code>, ntk-select {}, LibTorch {}.</p>\n",
+        "<code>{}</code>, ntk-select {}, LibTorch {}, BLAS: {}.</p>\n",
         seconds_text(m.value("seconds", 0.0)), escape(m.value("ranks", json()).dump()), seconds_text(total),
         escape(m.value("config_hash", std::string("?"))),
         escape(m.value(json::json_pointer("/versions/ntk-select"), std::string("?"))),
-        escape(m.value(json::json_pointer("/versions/libtorch"), std::string("?"))));
+        escape(m.value(json::json_pointer("/versions/libtorch"), std::string("?"))),
+        escape(m.value(json::json_pointer("/versions/blas"), std::string("not recorded"))));
   } else {
     s.body +=
         "<p class=\"note\">No RUN/manifest.json (written at the end of a complete `ntk-select run`): the times "

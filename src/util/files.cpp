@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,13 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     std::remove(tmp.c_str());
     throw InputError(fmt::format("cannot rename {} to {} ({})", tmp, path, std::strerror(err)));
   }
+}
+
+std::string user_cache_dir() {
+  if (const char* e = std::getenv("NTKS_CACHE_DIR"); e && *e) return e;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/ntk-select";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/ntk-select";
+  return "";
 }
 
 }  // namespace ntks

@@ -6,6 +6,7 @@
 
 #include "mpi_env.h"
 #include "ntks/log/log.h"
+#include "ntks/util/blas_kernels.h"
 
 namespace ntks::testing {
 
@@ -15,6 +16,7 @@ dist::Communicator& comm() { return *g_comm; }
 }  // namespace ntks::testing
 
 int main(int argc, char** argv) {
+  ntks::util::prefer_right_blas_kernels(argv);  // before MPI_Init, as the binary does
   ::testing::InitGoogleTest(&argc, argv);
   auto comm = ntks::dist::make_mpi();
   ntks::testing::g_comm = comm.get();

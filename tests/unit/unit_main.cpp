@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ntks/util/blas_kernels.h"
+
 namespace {
 
 constexpr int kAllSkipped = 77;  // the SKIP_RETURN_CODE of the suites' ctest tests
@@ -12,6 +14,7 @@ constexpr int kAllSkipped = 77;  // the SKIP_RETURN_CODE of the suites' ctest te
 }  // namespace
 
 int main(int argc, char** argv) {
+  ntks::util::prefer_right_blas_kernels(argv);  // the kernels the binary would run
   ::testing::InitGoogleTest(&argc, argv);
   const int rc = RUN_ALL_TESTS();
   const ::testing::UnitTest& run = *::testing::UnitTest::GetInstance();

@@ -16,8 +16,13 @@ struct GemmPeak {
   int64_t n = 0;      ///< square size that reached it
 };
 
-/// Best square GEMM throughput in `dtype` on `device` over sizes 512..4096.
+/// Best square GEMM throughput in `dtype` on `device` over sizes 512..4096,
+/// with the BLAS threading each call itself (util::set_tiled_blas(false)
+/// meanwhile): the reference every "fraction of the peak" is taken against,
+/// so that what the fixed tiles cost shows in those fractions.
 GemmPeak gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size = 1.0);
+/// The same through the fixed tiles that every other GEMM of the tool runs in.
+GemmPeak tiled_gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size = 1.0);
 
 struct ForwardBenchOptions {
   int64_t layers = 8, hidden = 512, intermediate = 1408, heads = 8, kv_heads = 4, vocab = 32000;
