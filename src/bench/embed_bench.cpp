@@ -52,6 +52,8 @@ EmbedBenchResult embed_bench(const EmbedBenchOptions& opt) {
   }
   r.batches = static_cast<int64_t>(batches.size());
   r.seconds = fastest(opt.reps, opt.device, [&] { features::embed_samples(dec, samples, opt.batch_tokens); });
+  if (!opt.profile.empty())
+    profile_once(opt.profile, [&] { features::embed_samples(dec, samples, opt.batch_tokens); });
   r.samples_per_s = static_cast<double>(opt.samples) / r.seconds;
   r.tokens_per_s = real_tokens / r.seconds;
   r.padding = 1 - real_tokens / padded_tokens;

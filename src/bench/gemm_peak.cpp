@@ -1,3 +1,5 @@
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include <chrono>
 
 #include "ntks/bench/bench.h"
@@ -33,10 +35,15 @@ GemmPeak measure_peak(at::ScalarType dtype, at::Device device, double seconds_pe
 }  // namespace
 
 GemmPeak gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size) {
-  util::set_tiled_blas(false);
+  const bool tiled = util::set_tiled_blas(false);
   const GemmPeak p = measure_peak(dtype, device, seconds_per_size);
-  util::set_tiled_blas(true);
+  util::set_tiled_blas(tiled);
   return p;
+}
+
+void profile_once(const std::string& path, const std::function<void()>& work) {
+  torch::autograd::profiler::RecordProfile guard(path);
+  work();
 }
 
 GemmPeak tiled_gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size) {

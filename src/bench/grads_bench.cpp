@@ -126,6 +126,13 @@ GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
 
   const features::Projector dense(42, opt.dim);
   const ProjectedStep d = projected_step(dec, batch, opt, dense);
+  if (!opt.profile.empty())
+    profile_once(opt.profile, [&] {
+      at::Tensor out = at::zeros({B, opt.dim}, at::TensorOptions().dtype(at::kFloat).device(opt.device));
+      features::per_sample_grads(dec, batch, opt.output, 1.0, [&](int64_t offset, const at::Tensor& g) {
+        dense.accumulate(g, static_cast<uint64_t>(offset), out);
+      });
+    });
   r.projected_s = d.step_s;
   r.projection_s = d.projection_s;
   r.projection_fraction = r.projection_s / r.projected_s;
@@ -156,9 +163,15 @@ GradsBenchResult grads_bench(const GradsBenchOptions& opt) {
       if (lin.has_lora()) lora_per_token += 8.0 * opt.lora_r * static_cast<double>(lin.in_features() + lin.out_features());
   const double per_token =
       c.num_layers * (4.0 * layer_params + 12.0 * T * c.num_heads * D) + lora_per_token + 4.0 * H;
-  r.gflops = per_token * static_cast<double>(B * T) / r.batched_s / 1e9;
+  const double step_flops = per_token * static_cast<double>(B * T);
+  r.gflops = step_flops / r.batched_s / 1e9;
   r.peak = gemm_peak(at::kFloat, opt.device, 0.5);
   r.fraction_of_peak = r.gflops / r.peak.gflops;
+  const double projection_flops = 2.0 * B * static_cast<double>(r.lora_params);
+  r.projected_fraction = (step_flops + projection_flops * opt.dim) / r.projected_s / 1e9 / r.peak.gflops;
+  if (opt.sparsity > 0)
+    r.sparse_projected_fraction =
+        (step_flops + projection_flops * opt.sparsity) / r.sparse_projected_s / 1e9 / r.peak.gflops;
   return r;
 }
 

@@ -95,7 +95,9 @@ void visit(V& v, PretrainConfig& c) {
 
 template <class V>
 void visit(V& v, EmbedConfig& c) {
-  v.field("batch_tokens", c.batch_tokens, "padded tokens per forward batch");
+  v.field("batch_tokens", c.batch_tokens,
+          "padded tokens per forward batch; 0: auto, 4096 on CPUs (larger batches leave the caches: 1.4x "
+          "slower at 16384), 16384 on GPUs");
 }
 
 template <class V>

@@ -88,7 +88,7 @@ void validate(const Config& c) {
   at_least("finetune.seed", f.seed, 0);
   at_least("evaluate.batch_size", c.evaluate.batch_size, 1);
 
-  at_least("embed.batch_tokens", c.embed.batch_tokens, 1);
+  at_least("embed.batch_tokens", c.embed.batch_tokens, 0);
 
   at_least("preselect.k", c.preselect.k, 1);
   at_least("preselect.size", c.preselect.size, 0);

@@ -9,7 +9,13 @@ at::Tensor mean_embeddings(const model::Decoder& dec, const Batch& batch) {
   return (hidden * m).sum(1) / m.sum(1).clamp_min(1);
 }
 
+int64_t embed_batch_tokens(int64_t configured, at::Device device) {
+  if (configured > 0) return configured;
+  return device.is_cpu() ? 4096 : 16384;
+}
+
 at::Tensor embed_samples(const model::Decoder& dec, const std::vector<data::Sample>& samples, int64_t batch_tokens) {
+  batch_tokens = embed_batch_tokens(batch_tokens, dec.device());
   std::vector<int64_t> lengths;
   lengths.reserve(samples.size());
   for (const data::Sample& s : samples) lengths.push_back(static_cast<int64_t>(s.ids.size()));

@@ -94,6 +94,7 @@ void write(Level l, std::string_view message, bool rank0_only) {
 }
 
 void warn_once(const std::string& key, std::string_view message) {
+  if (!enabled(Level::Warn)) return;  // --log-level error or off
   {
     std::lock_guard<std::mutex> lock(state().mutex);
     if (!state().warned.insert(key).second) return;

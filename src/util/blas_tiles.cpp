@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "ntks/util/blas_kernels.h"
 
@@ -31,15 +32,34 @@ namespace {
 std::atomic<bool> g_tiled{true};
 
 // Tiles of at most 256 along a dimension, of balanced lengths rounded to 16:
-// large enough that packing stays a small share of a tile's work, small
-// enough that a 384 x 384 product still feeds 4 threads.
-constexpr long kMaxTile = 256;
+// large enough that packing stays a small share of a tile's work. A product
+// of fewer than 16 such tiles (a 256 x 256 attention block) is cut finer, down
+// to tiles of 32 or of 1 MFLOP, so that it still feeds several threads (one
+// tile would leave all but one idle). Every length follows from the shape.
+constexpr long kMaxTile = 256, kMinTile = 32, kWantedTiles = 16;
+constexpr double kMinTileFlops = 1e6;
 constexpr long kGemvChunk = 2048;  // GEMV output elements a tile
 
 long tile_length(long d, long max_tile) {
   const long tiles = (d + max_tile - 1) / max_tile;
   const long even = (d + tiles - 1) / tiles;
   return (even + 15) / 16 * 16;
+}
+
+long count(long d, long tile) { return (d + tile - 1) / tile; }
+
+// The tile lengths (rows, columns) of C for an m x n x k product.
+std::pair<long, long> gemm_tiles(long m, long n, long k) {
+  long tm = tile_length(m, kMaxTile), tn = tile_length(n, kMaxTile);
+  while (count(m, tm) * count(n, tn) < kWantedTiles) {
+    const bool rows = tm >= tn;  // cut the longer side
+    const long cut = rows ? tm : tn;
+    const long shorter = tile_length(rows ? m : n, cut / 2);
+    const double flops = 2.0 * static_cast<double>(k) * static_cast<double>(rows ? shorter * tn : tm * shorter);
+    if (shorter < kMinTile || shorter >= cut || flops < kMinTileFlops) break;
+    (rows ? tm : tn) = shorter;
+  }
+  return {tm, tn};
 }
 
 bool transposed(const char* t) { return *t != 'N' && *t != 'n'; }
@@ -85,7 +105,7 @@ void tiled_gemm(Gemm<T> gemm, const char* ta, const char* tb, const int* m, cons
     gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  const long tm = tile_length(*m, kMaxTile), tn = tile_length(*n, kMaxTile);
+  const auto [tm, tn] = gemm_tiles(*m, *n, *k);
   const long rows = (*m + tm - 1) / tm, cols = (*n + tn - 1) / tn;
   for_tiles(rows * cols, [&](long t) {
     const long i0 = (t % rows) * tm, j0 = (t / rows) * tn;
@@ -121,7 +141,7 @@ void tiled_gemv(Gemv<T> gemv, const char* trans, const int* m, const int* n, con
 
 }  // namespace
 
-void set_tiled_blas(bool on) { g_tiled.store(on, std::memory_order_relaxed); }
+bool set_tiled_blas(bool on) { return g_tiled.exchange(on); }
 
 }  // namespace ntks::util
 

@@ -87,6 +87,13 @@ TEST(Embed, MeanIgnoresPaddingAndBatchComposition) {
 // The automatic group size: whole blocks for long lists, halved for short
 // ones until they have kGroupsPerList groups or the floor is reached; always
 // a divisor of block_rows; a configured size is taken as it is.
+TEST(Embed, BatchTokensAutoIsSizedForTheDevice) {
+  EXPECT_EQ(ntks::features::embed_batch_tokens(0, at::kCPU), 4096);
+  EXPECT_EQ(ntks::features::embed_batch_tokens(0, at::Device(at::kCUDA, 0)), 16384);
+  EXPECT_EQ(ntks::features::embed_batch_tokens(777, at::kCPU), 777);
+  EXPECT_EQ(ntks::features::embed_batch_tokens(777, at::Device(at::kCUDA, 0)), 777);
+}
+
 TEST(Embed, GroupRowsCutShortListsFinerAndAlwaysDivideTheBlock) {
   using features::group_rows;
   EXPECT_EQ(group_rows(1'800'000, 1024, 8, 0), 1024);  // the paper's pool: whole blocks

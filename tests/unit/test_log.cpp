@@ -67,6 +67,9 @@ TEST_F(LogTest, LevelsFilterAndWarnOnceWarnsOnce) {
   EXPECT_EQ(text.find("hidden"), std::string::npos);
   EXPECT_EQ(text.find("first"), text.rfind("first"));
   EXPECT_NE(text.find("second"), std::string::npos);
+  nlog::set_level(nlog::Level::Error);  // --log-level error silences it too
+  nlog::warn_once("k3", "third");
+  EXPECT_EQ(out_.str().find("third"), std::string::npos);
   EXPECT_THROW(nlog::parse_level("loud"), ntks::UsageError);
   EXPECT_EQ(nlog::parse_level("debug"), nlog::Level::Debug);
 }

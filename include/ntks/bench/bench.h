@@ -4,6 +4,7 @@
 // figures compare across machines. Never timed unit tests.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct GemmPeak {
 /// meanwhile): the reference every "fraction of the peak" is taken against,
 /// so that what the fixed tiles cost shows in those fractions.
 GemmPeak gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size = 1.0);
+/// Runs `work` once under torch's profiler and writes its trace (Chrome
+/// trace format) to `path`; bench/profile_summary.py sums it per operator.
+void profile_once(const std::string& path, const std::function<void()>& work);
 /// The same through the fixed tiles that every other GEMM of the tool runs in.
 GemmPeak tiled_gemm_peak(at::ScalarType dtype, at::Device device, double seconds_per_size = 1.0);
 
@@ -56,6 +60,7 @@ struct EmbedBenchOptions {
   int64_t min_len = 32, max_len = 256;  ///< token lengths, uniform in [min_len, max_len]
   int64_t batch_tokens = 16384;         ///< padded tokens per batch (embed.batch_tokens)
   int reps = 3;                         ///< timed passes; the fastest counts
+  std::string profile;                  ///< non-empty: one more pass under torch's profiler, trace written here
   at::ScalarType dtype = at::kFloat;
   at::Device device = at::kCPU;
 };

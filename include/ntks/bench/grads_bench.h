@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 
 #include "ntks/bench/bench.h"
 #include "ntks/config/config.h"
@@ -24,6 +25,7 @@ struct GradsBenchOptions {
   int64_t dim = 8192;        ///< projection dimension d (grads.dim)
   int64_t sparsity = 4;      ///< also time the sparse projection with this grads.sparsity; 0: not
   int reps = 3;              ///< timed repetitions of each figure; the fastest counts
+  std::string profile;       ///< non-empty: one more dense projected step under torch's profiler, trace here
   bool loop = true;          ///< also time the one-sample-at-a-time loop
   config::GradOutput output = config::GradOutput::logit_sum;
   at::ScalarType dtype = at::kFloat;  ///< base weights; LoRA math is fp32
@@ -54,6 +56,11 @@ struct GradsBenchResult {
   double projection_gflops = 0;  ///< achieved by the projection (2 · batch · |LoRA| · dim per batch)
   GemmPeak peak;
   double fraction_of_peak = 0;   ///< gflops / peak
+  /// The projected step's useful work (the gradient step's FLOPs plus the
+  /// projection's: 2 · batch · |LoRA| · dim dense, · sparsity sparse) per
+  /// second, as a fraction of the peak.
+  double projected_fraction = 0;
+  double sparse_projected_fraction = 0;
 };
 
 /// Writes the random checkpoint to a temp folder, loads it, attaches a LoRA

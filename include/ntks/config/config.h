@@ -109,7 +109,7 @@ struct PretrainConfig {
 };
 
 struct EmbedConfig {
-  std::int64_t batch_tokens = 16384;  ///< padded tokens per forward batch
+  std::int64_t batch_tokens = 0;  ///< padded tokens per forward batch; 0: auto (4096 on CPUs, 16384 on GPUs)
 };
 
 struct PreselectConfig {

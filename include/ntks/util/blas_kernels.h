@@ -102,9 +102,10 @@ void prefer_right_blas_kernels(char** argv);
 /// cut into tiles fixed by the shape, each computed on one thread, so that
 /// results do not depend on the thread count (whatever kernels run).
 bool blas_calls_tiled();
-/// Turns the tiling off (on by default): OpenBLAS then threads each call
-/// itself. For the benchmark that measures what the tiling costs.
-void set_tiled_blas(bool on);
+/// Turns the tiling off or on again (on by default) and returns the previous
+/// state; off, OpenBLAS threads each call itself. For the benchmarks that
+/// measure what the tiling costs.
+bool set_tiled_blas(bool on);
 
 /// The environment variable that marks a core chosen by prefer_right_blas_kernels.
 inline constexpr const char* kChosenCoreVariable = "NTKS_BLAS_CHOSEN_CORE";
