@@ -11,6 +11,7 @@
 #include "ntks/dist/communicator.h"
 #include "ntks/pipeline/fingerprint.h"
 #include "ntks/pipeline/stage.h"
+#include "ntks/util/blas_kernels.h"
 #include "ntks/util/error.h"
 #include "ntks/util/files.h"
 #include "test_util.h"
@@ -106,6 +107,10 @@ TEST(PipelineManifest, AllUpToDateAfterARunAndManifestContents) {
   EXPECT_EQ(m["outputs"].size(), 3u);
   EXPECT_EQ(m["ranks"], 1);
   EXPECT_TRUE(m["versions"].contains("libtorch"));
+  // The kernels that computed it (not part of the identity).
+  EXPECT_NE(m["versions"]["blas"].get<std::string>().find("core " + ntks::util::running_blas_core()),
+            std::string::npos)
+      << m["versions"];
   EXPECT_EQ(m["lineage"]["model"]["path"], fs::absolute(f.cfg.model.path).lexically_normal().string());
   const auto s = pipeline::read_summary(f.cfg, "select");
   ASSERT_TRUE(s.present);

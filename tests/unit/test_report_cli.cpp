@@ -147,6 +147,7 @@ TEST_F(ReportCli, RunWritesThePageWithEverySectionAndTheRunsOwnNumbers) {
   for (const auto& s : kStages) EXPECT_NE(stages.find("<td>" + s + "</td><td>ran</td>"), std::string::npos) << s;
   EXPECT_NE(stages.find("candidates 30, domain 6"), std::string::npos) << stages;  // embed
   EXPECT_NE(stages.find("samples/s"), std::string::npos);
+  EXPECT_NE(stages.find("BLAS: OpenBLAS "), std::string::npos) << stages;  // the kernels that computed it
   const auto manifest = nlohmann::json::parse(read_file(run_ + "/manifest.json"));
   EXPECT_NE(stages.find(manifest["config_hash"].get<std::string>()), std::string::npos);
 
