@@ -1,16 +1,16 @@
 #include "blas_check.h"
 
 #include <ATen/Parallel.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <ctime>
-#include <map>
-#include <vector>
 #include <filesystem>
+#include <map>
 #include <memory>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "ntks/log/log.h"
 #include "ntks/model/torch_info.h"
@@ -74,14 +74,21 @@ std::optional<Comparison> compare(const util::BlasKernels& k) {
   const std::string file = folder.empty() ? "" : folder + "/blas-kernels.json";
   json cache = json::object();
   if (!file.empty() && fs::exists(file)) {
-    cache = json::parse(read_file(file), nullptr, false);
+    try {
+      cache = json::parse(read_file(file), nullptr, false);
+    } catch (const std::exception&) {
+      // unreadable: measured again and rewritten
+    }
     if (!cache.is_object()) cache = json::object();
   }
+  // A damaged entry is measured again, never trusted.
   if (const auto it = cache.find(key); it != cache.end() && it->is_object()) {
     const json& c = *it;
-    if (c.value("current", 0.0) > 0 && c.value("better", 0.0) > 0)
-      return Comparison{c["current"].get<double>(), c["better"].get<double>(),
-                        fmt::format("{}, cached in {}", c.value("utc", std::string("?")), file)};
+    auto number = [&](const char* field) { return c.contains(field) && c[field].is_number() ? c[field].get<double>() : 0.0; };
+    if (number("current") > 0 && number("better") > 0)
+      return Comparison{number("current"), number("better"),
+                        fmt::format("{}, cached in {}", c.contains("utc") && c["utc"].is_string()
+                                                            ? c["utc"].get<std::string>() : "?", file)};
   }
   const std::optional<double> better = gemm_gflops_on(*k.better);
   if (!better) return std::nullopt;
@@ -108,9 +115,8 @@ std::string blas_info_text() {
   if (k.source == util::CoreSource::not_openblas) {
     out += "blas:  not OpenBLAS: no kernels to choose\n";
   } else {
-    const std::optional<util::KernelTier> tier = util::core_tier(k.core);
     out += fmt::format("blas:  {}\n", util::blas_config());
-    out += fmt::format("core:  {} ({} kernels; {})\n", k.core, tier ? util::tier_name(*tier) : "unknown", k.origin());
+    out += fmt::format("core:  {}\n", k.core_text());
     if (k.better)
       out += fmt::format("note:  this CPU runs {} kernels: unset OPENBLAS_CORETYPE (ntk-select then chooses) or "
                          "set OPENBLAS_CORETYPE={}\n",
@@ -140,10 +146,8 @@ void warn_about_blas_kernels(dist::Communicator& comm) {
     }
   }
   if (!k.better || comm.local_rank() != 0) return;
-  const std::optional<util::KernelTier> tier = util::core_tier(k.core);
-  const std::string what = fmt::format("OpenBLAS runs {} kernels ({}; {}) on a CPU that runs {} ones", k.core,
-                                       tier ? util::tier_name(*tier) : "?", k.origin(),
-                                       util::tier_name(util::cpu_tier(k.cpu)));
+  const std::string what =
+      fmt::format("OpenBLAS runs {} on a CPU that runs {} kernels", k.core_text(), util::tier_name(util::cpu_tier(k.cpu)));
   const std::string fix = fmt::format("unset OPENBLAS_CORETYPE (ntk-select then chooses) or set OPENBLAS_CORETYPE={}",
                                       *k.better);
   const std::optional<Comparison> c = compare(k);
@@ -156,7 +160,7 @@ void warn_about_blas_kernels(dist::Communicator& comm) {
       fmt::format("fp32 GEMM {:.0f} GFLOP/s here, {:.0f} with {} ({:.2f}x; measured {})", c->current, c->better,
                   *k.better, gain, c->measured);
   if (gain >= kWorthWarning)
-    log::warn_once("blas-kernels", fmt::format("{}: {}. Every stage runs slower by about that much. Fix: {}", what,
+    log::warn_once("blas-kernels", fmt::format("{}: {}. GEMM-bound stages run up to that much slower. Fix: {}", what,
                                                measured, fix));
   else
     log::debug("{}: {}: less than {:.0f}% to gain, kept", what, measured, 100 * (kWorthWarning - 1));

@@ -138,9 +138,13 @@ std::string BlasKernels::describe() const {
   const std::string config = blas_config();
   // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...": the name and version.
   const std::string library = config.substr(0, config.find(' ', config.find(' ') + 1));
+  return fmt::format("{} core {}{}; CPU {}", library, core_text(), blas_calls_tiled() ? ", GEMMs in fixed tiles" : "",
+                     describe_cpu(cpu));
+}
+
+std::string BlasKernels::core_text() const {
   const std::optional<KernelTier> tier = core_tier(core);
-  return fmt::format("{} core {} ({} kernels; {}){}; CPU {}", library, core, tier ? tier_name(*tier) : "unknown",
-                     origin(), blas_calls_tiled() ? ", GEMMs in fixed tiles" : "", describe_cpu(cpu));
+  return fmt::format("{} ({} kernels; {})", core, tier ? tier_name(*tier) : "unknown", origin());
 }
 
 const BlasKernels& blas_kernels() {

@@ -208,7 +208,7 @@ TEST(BlasKernelsCli, ASlowerCoreWarnsOnceWithTheMeasuredLossAndTheFix) {
   const std::string env = "env OPENBLAS_CORETYPE=Prescott NTKS_CACHE_DIR=" + dir.file("cache") + " ";
   auto r = run_command(env + kBin + " selfcheck --dist local 2>&1");
   ASSERT_EQ(r.status, 0) << r.output;
-  const std::string head = "OpenBLAS runs Prescott kernels (SSE; OPENBLAS_CORETYPE=Prescott set before ntk-select "
+  const std::string head = "OpenBLAS runs Prescott (SSE kernels; OPENBLAS_CORETYPE=Prescott set before ntk-select "
                            "started) on a CPU that runs";
   ASSERT_NE(r.output.find(head), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find(head), r.output.rfind(head)) << "warned twice:\n" << r.output;

@@ -82,6 +82,8 @@ struct BlasKernels {
   /// Where the core came from: "OpenBLAS's own choice", "OPENBLAS_CORETYPE=Haswell
   /// set before ntk-select started", "chosen by ntk-select: OpenBLAS had picked Prescott".
   std::string origin() const;
+  /// "Haswell (AVX2 kernels; <origin>)"
+  std::string core_text() const;
   /// One line for logs, --build-info, selfcheck and manifests, e.g.
   /// "OpenBLAS core SkylakeX (chosen by ntk-select: OpenBLAS picked Prescott on
   /// this CPU), CPU Intel(R) Xeon(R) Processor: AVX-512".
