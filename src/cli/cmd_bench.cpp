@@ -222,7 +222,7 @@ int bench_main(Context& ctx) {
       std::cout << fmt::format("gemm: {:.1f} GFLOP/s peak ({} on {}, n={}, {} threads; {})\n", p.gflops,
                                c10::toString(dtype), device.str(), p.n, at::get_num_threads(),
                                util::blas_kernels().describe());
-      if (util::blas_calls_tiled() && !a.count("untiled")) {
+      if (util::blas_calls_tiled()) {  // off under --untiled
         bench::GemmPeak t = bench::tiled_gemm_peak(dtype, device);
         std::cout << fmt::format("  in fixed tiles (every GEMM of the tool; thread-count invariant): {:.1f} GFLOP/s "
                                  "at n={} = {:.0f}% of the peak\n",

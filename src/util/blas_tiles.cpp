@@ -14,7 +14,8 @@
 // depend only on its shape; every tile is computed by the real routine on one
 // thread (called inside an OpenMP team, OpenBLAS does not thread), and the
 // threads share the tiles. The same shapes give the same bits on any thread
-// count. Cost: bench --what gemm,blas-tiles (docs/architecture.md).
+// count. Cost: `bench --what gemm` (tiled beside the peak) and any bench with
+// --untiled (docs/architecture.md, "CPU efficiency").
 
 #include <dlfcn.h>
 #include <omp.h>
